@@ -1,0 +1,365 @@
+//! How sessions are named, scoped and expired.
+
+use std::time::Duration;
+
+pub use cookie::SameSite;
+
+use crate::{KeyRing, Record, Timestamp};
+
+/// Flask's `PERMANENT_SESSION_LIFETIME` default: 31 days.
+const DEFAULT_LIFETIME: Duration = Duration::from_secs(31 * 24 * 60 * 60);
+
+/// When an unchanged session's expiry is pushed forward.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+#[non_exhaustive]
+pub enum Refresh {
+    /// Every request that reads the session counts as activity. The stored expiry (or, for
+    /// cookie backends, the cookie) is refreshed at most once per quarter of the idle
+    /// window, so reads stay cheap while a session in use never idles out.
+    #[default]
+    Rolling,
+    /// Only requests that change the session push its expiry forward.
+    OnChange,
+}
+
+/// Cookie attributes and expiry policy, shared by every backend and adapter.
+///
+/// Defaults follow OWASP: cookie `session`, `Path=/`, `Secure`, `HttpOnly`,
+/// `SameSite=Lax`; server-side expiry after a 31-day rolling lifetime (Flask's
+/// `PERMANENT_SESSION_LIFETIME`), no idle or absolute timeout until set; browser-session
+/// cookies unless sessions are made permanent.
+///
+/// # Examples
+///
+/// ```
+/// use std::time::Duration;
+/// use session_core::SessionConfig;
+///
+/// let config = SessionConfig::default()
+///     .with_idle_timeout(Duration::from_secs(30 * 60))
+///     .with_absolute_timeout(Duration::from_secs(8 * 60 * 60));
+/// config.validate()?;
+/// assert_eq!(config.cookie_name(), "session");
+///
+/// let broken = SessionConfig::default().with_idle_timeout(Duration::ZERO);
+/// assert!(broken.validate().is_err());
+/// # Ok::<(), session_core::ConfigError>(())
+/// ```
+#[derive(Clone, Debug)]
+pub struct SessionConfig {
+    cookie_name: String,
+    path: String,
+    domain: Option<String>,
+    secure: bool,
+    http_only: bool,
+    same_site: SameSite,
+    idle_timeout: Option<Duration>,
+    absolute_timeout: Option<Duration>,
+    lifetime: Duration,
+    permanent_by_default: bool,
+    refresh: Refresh,
+    keys: Option<KeyRing>,
+}
+
+impl Default for SessionConfig {
+    fn default() -> Self {
+        Self {
+            cookie_name: "session".to_owned(),
+            path: "/".to_owned(),
+            domain: None,
+            secure: true,
+            http_only: true,
+            same_site: SameSite::Lax,
+            idle_timeout: None,
+            absolute_timeout: None,
+            lifetime: DEFAULT_LIFETIME,
+            permanent_by_default: false,
+            refresh: Refresh::Rolling,
+            keys: None,
+        }
+    }
+}
+
+impl SessionConfig {
+    /// Sets the cookie name (default `session`).
+    pub fn with_cookie_name(mut self, name: impl Into<String>) -> Self {
+        self.cookie_name = name.into();
+        self
+    }
+
+    /// Sets the cookie path (default `/`); it must start with `/`.
+    pub fn with_path(mut self, path: impl Into<String>) -> Self {
+        self.path = path.into();
+        self
+    }
+
+    /// Sets the cookie domain (default: none, the request's host only).
+    pub fn with_domain(mut self, domain: impl Into<String>) -> Self {
+        self.domain = Some(domain.into());
+        self
+    }
+
+    /// Sets the `Secure` attribute (default on). Turn it off only for plain-HTTP
+    /// development beyond localhost.
+    pub fn with_secure(mut self, secure: bool) -> Self {
+        self.secure = secure;
+        self
+    }
+
+    /// Sets the `HttpOnly` attribute (default on).
+    pub fn with_http_only(mut self, http_only: bool) -> Self {
+        self.http_only = http_only;
+        self
+    }
+
+    /// Sets the `SameSite` attribute (default `Lax`).
+    pub fn with_same_site(mut self, same_site: SameSite) -> Self {
+        self.same_site = same_site;
+        self
+    }
+
+    /// Ends a session after this long without a request that reads or writes it.
+    pub fn with_idle_timeout(mut self, timeout: Duration) -> Self {
+        self.idle_timeout = Some(timeout);
+        self
+    }
+
+    /// Ends a session this long after it was created, however active it is.
+    pub fn with_absolute_timeout(mut self, timeout: Duration) -> Self {
+        self.absolute_timeout = Some(timeout);
+        self
+    }
+
+    /// Sets how long a session lives past its last activity at most (default 31 days),
+    /// and the `Max-Age` of permanent sessions' cookies.
+    pub fn with_lifetime(mut self, lifetime: Duration) -> Self {
+        self.lifetime = lifetime;
+        self
+    }
+
+    /// Makes new sessions permanent (a cookie with `Max-Age` = lifetime) or browser-session
+    /// cookies (the default), as Flask's `session.permanent`.
+    pub fn with_permanent(mut self, permanent: bool) -> Self {
+        self.permanent_by_default = permanent;
+        self
+    }
+
+    /// Sets when unchanged sessions have their expiry refreshed (default rolling).
+    pub fn with_refresh(mut self, refresh: Refresh) -> Self {
+        self.refresh = refresh;
+        self
+    }
+
+    /// Signs server-side session id cookies with these keys, so a forged id is refused
+    /// before any store lookup. Cookie backends take their own keys.
+    pub fn with_keys(mut self, keys: KeyRing) -> Self {
+        self.keys = Some(keys);
+        self
+    }
+
+    /// Checks that the settings make sense together.
+    ///
+    /// # Errors
+    ///
+    /// A [`ConfigError`] naming the first setting that does not.
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        let name_ok = !self.cookie_name.is_empty()
+            && self
+                .cookie_name
+                .bytes()
+                .all(|b| b.is_ascii_graphic() && !b"()<>@,;:\\\"/[]?={}".contains(&b));
+        if !name_ok {
+            return Err(ConfigError::CookieName(self.cookie_name.clone()));
+        }
+        if !self.path.starts_with('/') || self.path.contains(';') {
+            return Err(ConfigError::Path(self.path.clone()));
+        }
+        for (setting, value) in [
+            ("idle timeout", self.idle_timeout),
+            ("absolute timeout", self.absolute_timeout),
+            ("lifetime", Some(self.lifetime)),
+        ] {
+            if value.is_some_and(|d| d.as_millis() == 0) {
+                return Err(ConfigError::ZeroDuration(setting));
+            }
+        }
+        if self.same_site == SameSite::None && !self.secure {
+            return Err(ConfigError::SameSiteNoneWithoutSecure);
+        }
+        Ok(())
+    }
+
+    /// The cookie name.
+    pub fn cookie_name(&self) -> &str {
+        &self.cookie_name
+    }
+
+    /// The cookie path.
+    pub fn path(&self) -> &str {
+        &self.path
+    }
+
+    /// The cookie domain, if set.
+    pub fn domain(&self) -> Option<&str> {
+        self.domain.as_deref()
+    }
+
+    /// Whether cookies carry `Secure`.
+    pub fn secure(&self) -> bool {
+        self.secure
+    }
+
+    /// Whether cookies carry `HttpOnly`.
+    pub fn http_only(&self) -> bool {
+        self.http_only
+    }
+
+    /// The `SameSite` attribute.
+    pub fn same_site(&self) -> SameSite {
+        self.same_site
+    }
+
+    /// The idle timeout, if set.
+    pub fn idle_timeout(&self) -> Option<Duration> {
+        self.idle_timeout
+    }
+
+    /// The absolute timeout, if set.
+    pub fn absolute_timeout(&self) -> Option<Duration> {
+        self.absolute_timeout
+    }
+
+    /// The permanent-session lifetime.
+    pub fn lifetime(&self) -> Duration {
+        self.lifetime
+    }
+
+    /// Whether new sessions start permanent.
+    pub fn permanent_by_default(&self) -> bool {
+        self.permanent_by_default
+    }
+
+    /// The refresh policy.
+    pub fn refresh(&self) -> Refresh {
+        self.refresh
+    }
+
+    /// The keys that sign server-side id cookies, if any.
+    pub fn keys(&self) -> Option<&KeyRing> {
+        self.keys.as_ref()
+    }
+
+    /// The server-side deadline of a session created at `created_at` and last active at
+    /// `last_active`: the earliest of lifetime, idle and absolute timeout.
+    pub fn expires_at(&self, created_at: Timestamp, last_active: Timestamp) -> Timestamp {
+        let mut deadline = last_active.saturating_add(self.lifetime);
+        if let Some(idle) = self.idle_timeout {
+            deadline = deadline.min(last_active.saturating_add(idle));
+        }
+        if let Some(absolute) = self.absolute_timeout {
+            deadline = deadline.min(created_at.saturating_add(absolute));
+        }
+        deadline
+    }
+
+    /// Whether `record` is over any limit at `now`, judged by today's settings as well as
+    /// the deadline stored with it (settings may have been tightened since it was saved).
+    pub fn is_expired(&self, record: &Record, now: Timestamp) -> bool {
+        record.is_expired_at(now) || now >= self.expires_at(record.created_at, record.last_active)
+    }
+
+    /// Whether an unchanged session last active at `last_active` should have its expiry
+    /// refreshed at `now`: under [`Refresh::Rolling`], once a quarter of the shortest
+    /// sliding window (idle timeout, else lifetime) has passed.
+    pub fn refresh_due(&self, last_active: Timestamp, now: Timestamp) -> bool {
+        if self.refresh != Refresh::Rolling {
+            return false;
+        }
+        let window = self
+            .idle_timeout
+            .map_or(self.lifetime, |idle| idle.min(self.lifetime));
+        now.duration_since(last_active) >= window / 4
+    }
+
+    /// A fresh, empty record for a session starting at `now`.
+    pub fn new_record(&self, now: Timestamp) -> Record {
+        let mut record = Record::new(now, self.expires_at(now, now));
+        record.permanent = self.permanent_by_default;
+        record
+    }
+}
+
+/// A [`SessionConfig`] setting that cannot work.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum ConfigError {
+    /// The cookie name is empty or has characters a cookie name cannot hold.
+    #[error("cookie name {0:?} is not a valid cookie name (use letters, digits, `-` or `_`)")]
+    CookieName(String),
+    /// The cookie path does not start with `/`.
+    #[error("cookie path {0:?} must start with `/`")]
+    Path(String),
+    /// A timeout or lifetime of zero would end every session at once.
+    #[error("the {0} must be longer than zero")]
+    ZeroDuration(&'static str),
+    /// Browsers reject `SameSite=None` cookies that are not `Secure`.
+    #[error("`SameSite=None` requires the `Secure` attribute")]
+    SameSiteNoneWithoutSecure,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const MINUTE: Duration = Duration::from_secs(60);
+
+    #[test]
+    fn validation_names_the_bad_setting() {
+        let cases = [
+            (SessionConfig::default().with_path("admin"), "must start with `/`"),
+            (SessionConfig::default().with_cookie_name("a b"), "not a valid cookie name"),
+            (SessionConfig::default().with_absolute_timeout(Duration::ZERO), "absolute timeout"),
+            (
+                SessionConfig::default().with_same_site(SameSite::None).with_secure(false),
+                "requires the `Secure`",
+            ),
+        ];
+        for (config, expected) in cases {
+            let message = config.validate().err().map(|e| e.to_string()).unwrap_or_default();
+            assert!(message.contains(expected), "{message:?} should contain {expected:?}");
+        }
+        assert_eq!(SessionConfig::default().validate(), Ok(()));
+    }
+
+    #[test]
+    fn deadline_is_the_earliest_limit() {
+        let created = Timestamp::from_unix_millis(0);
+        let active = created.saturating_add(10 * MINUTE);
+        let config = SessionConfig::default()
+            .with_idle_timeout(30 * MINUTE)
+            .with_absolute_timeout(20 * MINUTE);
+        assert_eq!(config.expires_at(created, active), created.saturating_add(20 * MINUTE));
+        let idle_only = SessionConfig::default().with_idle_timeout(30 * MINUTE);
+        assert_eq!(idle_only.expires_at(created, active), active.saturating_add(30 * MINUTE));
+    }
+
+    #[test]
+    fn tightened_settings_expire_old_records() {
+        let created = Timestamp::from_unix_millis(0);
+        let record = SessionConfig::default().new_record(created);
+        let now = created.saturating_add(5 * MINUTE);
+        assert!(!SessionConfig::default().is_expired(&record, now));
+        let strict = SessionConfig::default().with_idle_timeout(MINUTE);
+        assert!(strict.is_expired(&record, now));
+    }
+
+    #[test]
+    fn rolling_refresh_happens_once_a_quarter_window() {
+        let config = SessionConfig::default().with_idle_timeout(4 * MINUTE);
+        let start = Timestamp::from_unix_millis(0);
+        assert!(!config.refresh_due(start, start.saturating_add(MINUTE - Duration::from_millis(1))));
+        assert!(config.refresh_due(start, start.saturating_add(MINUTE)));
+        let on_change = config.with_refresh(Refresh::OnChange);
+        assert!(!on_change.refresh_due(start, start.saturating_add(10 * MINUTE)));
+    }
+}

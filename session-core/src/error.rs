@@ -1,0 +1,90 @@
+//! The errors of sessions and of the stores behind them.
+
+use std::error::Error as StdError;
+
+/// A boxed error from a store's client library, kept as the source.
+pub type BoxError = Box<dyn StdError + Send + Sync + 'static>;
+
+/// What can go wrong while using or saving a session.
+///
+/// Every variant keeps its cause as [`source`](StdError::source), and none of them carries
+/// a session id or a secret.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum SessionError {
+    /// A value could not be converted to or from JSON as the caller's type.
+    #[error("session value `{key}` could not be converted: {source}")]
+    Value {
+        /// The session key whose value failed.
+        key: String,
+        /// The serde error.
+        #[source]
+        source: serde_json::Error,
+    },
+    /// The session would not fit its backend; the session was left as it was.
+    #[error(
+        "session would be {size} bytes, over the {limit}-byte limit of the {backend} backend; {advice}"
+    )]
+    TooLarge {
+        /// The size the session would have had.
+        size: usize,
+        /// The backend's limit.
+        limit: usize,
+        /// Which backend refused it.
+        backend: &'static str,
+        /// What the user can do about it.
+        advice: &'static str,
+    },
+    /// The session store failed.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    /// Other processes kept changing the session while this one tried to save it.
+    #[error("the session kept changing under concurrent writes; gave up after {attempts} attempts")]
+    Conflict {
+        /// How many saves were tried.
+        attempts: u32,
+    },
+    /// A new session id could not be drawn.
+    #[error(transparent)]
+    RandomSource(#[from] crate::RandomSourceError),
+    /// A write arrived after the session was saved at the end of its request (a clone of
+    /// the handle kept past the response); it would have been lost, so it is refused.
+    #[error("the session was already saved at the end of its request; this write would be lost")]
+    AlreadySaved,
+    /// A backend could not encode the session into its cookie.
+    #[error("session could not be encoded: {0}")]
+    Encode(#[source] BoxError),
+}
+
+impl SessionError {
+    /// Whether retrying later may succeed: a store that is down or overloaded. Adapters
+    /// answer these with `503 Service Unavailable`.
+    pub fn is_unavailable(&self) -> bool {
+        matches!(
+            self,
+            Self::Store(StoreError::Unavailable(_) | StoreError::Backend(_))
+        )
+    }
+}
+
+/// What a [`RecordStore`](crate::RecordStore) reports.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum StoreError {
+    /// `create` or `change_key` found a record under the new key already.
+    #[error("a session record with this key already exists")]
+    KeyCollision,
+    /// `save` or `change_key` found a version other than the expected one, or no record:
+    /// someone else changed or removed the session since it was loaded.
+    #[error("the session record changed since it was loaded")]
+    Conflict,
+    /// A stored record could not be decoded.
+    #[error("a stored session record is corrupt: {0}")]
+    Corrupt(#[source] BoxError),
+    /// The store could not be reached (connection refused, timed out, file locked).
+    #[error("the session store is unavailable: {0}")]
+    Unavailable(#[source] BoxError),
+    /// Any other failure of the store.
+    #[error("the session store failed: {0}")]
+    Backend(#[source] BoxError),
+}

@@ -1,0 +1,449 @@
+//! The session handle that handlers use.
+
+mod changes;
+mod flash;
+
+use std::any::Any;
+use std::fmt;
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+
+use serde::de::DeserializeOwned;
+use serde::Serialize;
+use serde_json::Value;
+
+pub use self::changes::ChangeSet;
+use self::changes::{Change, UpdateFn, FLASHES_KEY};
+pub use self::flash::Flash;
+use crate::{Record, SessionError, SessionId, Timestamp};
+
+/// A backend's check that a session still fits it, run on every write.
+pub type SizeLimit = Arc<dyn Fn(&Record) -> Result<(), SessionError> + Send + Sync>;
+
+/// Backend-private state carried from load to save (for example the original encoding of
+/// values the backend must write back untouched).
+pub type Origin = Arc<dyn Any + Send + Sync>;
+
+/// The session of one request: a typed dictionary that follows the browser.
+///
+/// Cheap to clone (all clones share one session). Reads and writes are synchronous: the
+/// session was loaded before the handler ran and is saved after it returns, once, and
+/// only if something changed.
+///
+/// # Examples
+///
+/// ```
+/// use session_core::Session;
+///
+/// let session = Session::default();
+/// session.insert("username", "ada")?;
+/// assert_eq!(session.get::<String>("username")?, Some("ada".to_owned()));
+///
+/// // A read-modify-write that survives concurrent requests: after a conflict it runs again
+/// // on the latest value instead of overwriting it.
+/// let visits = session.update("visits", |n: Option<u64>| n.unwrap_or(0) + 1)?;
+/// assert_eq!(visits, 1);
+///
+/// session.flash("Welcome back!")?;
+/// assert_eq!(session.take_flashes()[0].message, "Welcome back!");
+/// assert!(session.take_flashes().is_empty());
+/// # Ok::<(), session_core::SessionError>(())
+/// ```
+#[derive(Clone, Default)]
+pub struct Session {
+    state: Arc<Mutex<State>>,
+}
+
+struct State {
+    id: Option<SessionId>,
+    record: Record,
+    loaded_version: Option<u64>,
+    changes: ChangeSet,
+    regenerate: bool,
+    destroyed: bool,
+    accessed: bool,
+    saved: bool,
+    size_limit: Option<SizeLimit>,
+    origin: Option<Origin>,
+    held: Option<Box<dyn Any + Send>>,
+}
+
+impl Default for State {
+    fn default() -> Self {
+        let epoch = Timestamp::from_unix_millis(0);
+        Self {
+            id: None,
+            record: Record::new(epoch, Timestamp::from_unix_millis(i64::MAX)),
+            loaded_version: None,
+            changes: ChangeSet::default(),
+            regenerate: false,
+            destroyed: false,
+            accessed: false,
+            saved: false,
+            size_limit: None,
+            origin: None,
+            held: None,
+        }
+    }
+}
+
+impl Session {
+    // ---- reading ----
+
+    /// The value under `key` as a `T`, or `None` when there is none.
+    ///
+    /// # Errors
+    ///
+    /// [`SessionError::Value`] when the stored value is not a `T`.
+    pub fn get<T: DeserializeOwned>(&self, key: &str) -> Result<Option<T>, SessionError> {
+        let mut state = self.lock();
+        state.accessed = true;
+        state
+            .record
+            .data
+            .get(key)
+            .map(|value| from_value(key, value))
+            .transpose()
+    }
+
+    /// Whether there is a value under `key`.
+    pub fn contains(&self, key: &str) -> bool {
+        let mut state = self.lock();
+        state.accessed = true;
+        state.record.data.contains_key(key)
+    }
+
+    /// Every key, sorted.
+    pub fn keys(&self) -> Vec<String> {
+        let mut state = self.lock();
+        state.accessed = true;
+        state.record.data.keys().cloned().collect()
+    }
+
+    /// Whether the session holds no values.
+    pub fn is_empty(&self) -> bool {
+        let mut state = self.lock();
+        state.accessed = true;
+        state.record.data.is_empty()
+    }
+
+    /// Whether the session outlives the browser (a cookie with `Max-Age`).
+    pub fn is_permanent(&self) -> bool {
+        self.lock().record.permanent
+    }
+
+    // ---- writing ----
+
+    /// Stores `value` under `key`, replacing what was there.
+    ///
+    /// # Errors
+    ///
+    /// [`SessionError::Value`] when `value` cannot be serialized to JSON;
+    /// [`SessionError::TooLarge`] when the session would no longer fit its backend (the
+    /// session is left as it was).
+    pub fn insert<T: Serialize>(&self, key: impl Into<String>, value: T) -> Result<(), SessionError> {
+        let key = key.into();
+        let value = to_value(&key, value)?;
+        self.write(Change::Insert(key, value))
+    }
+
+    /// Removes the value under `key`; returns whether there was one.
+    pub fn remove(&self, key: &str) -> bool {
+        let present = self.contains(key);
+        if present {
+            // Shrinking a session cannot break a size limit.
+            let _ = self.write(Change::Remove(key.to_owned()));
+        }
+        present
+    }
+
+    /// Removes the value under `key` and returns it as a `T`.
+    ///
+    /// # Errors
+    ///
+    /// [`SessionError::Value`] when the stored value is not a `T`; the value then stays.
+    pub fn pop<T: DeserializeOwned>(&self, key: &str) -> Result<Option<T>, SessionError> {
+        let value = self.get::<T>(key)?;
+        if value.is_some() {
+            self.remove(key);
+        }
+        Ok(value)
+    }
+
+    /// Removes every value. The session id stays; use [`Session::destroy`] at logout.
+    pub fn clear(&self) {
+        if !self.is_empty() {
+            let _ = self.write(Change::Clear);
+        }
+    }
+
+    /// Replaces the value under `key` with `f(old)` and returns the new value.
+    ///
+    /// Unlike a `get` followed by an `insert`, an update is never lost: the closure is kept,
+    /// and if another request saved the session after this one loaded it, the closure runs
+    /// again on the latest value before this request's save. `f` must therefore be a pure
+    /// function of its input, and must not use the session itself. The returned value is
+    /// the one computed now; a re-run at save time may store a later one.
+    ///
+    /// # Errors
+    ///
+    /// [`SessionError::Value`] when the stored value is not a `T`;
+    /// [`SessionError::TooLarge`] when the result would not fit the backend.
+    pub fn update<T, F>(&self, key: impl Into<String>, f: F) -> Result<T, SessionError>
+    where
+        T: Serialize + DeserializeOwned + 'static,
+        F: Fn(Option<T>) -> T + Send + Sync + 'static,
+    {
+        let key = key.into();
+        let key_in_closure = key.clone();
+        let update: UpdateFn = Arc::new(move |old: Option<&Value>| {
+            let old = old
+                .map(|value| from_value::<T>(&key_in_closure, value))
+                .transpose()?;
+            to_value(&key_in_closure, f(old))
+        });
+        self.write(Change::Update(key.clone(), update))?;
+        let state = self.lock();
+        let new = state.record.data.get(&key).unwrap_or(&Value::Null);
+        from_value(&key, new)
+    }
+
+    /// Makes the session outlive the browser (or not), as Flask's `session.permanent`.
+    ///
+    /// # Errors
+    ///
+    /// [`SessionError::TooLarge`] when the cookie would no longer fit.
+    pub fn set_permanent(&self, permanent: bool) -> Result<(), SessionError> {
+        if self.is_permanent() == permanent {
+            return Ok(());
+        }
+        self.write(Change::SetPermanent(permanent))
+    }
+
+    /// Adds a flash message in the default category `"message"`.
+    ///
+    /// # Errors
+    ///
+    /// [`SessionError::TooLarge`] when the session would no longer fit its backend.
+    pub fn flash(&self, message: impl Into<String>) -> Result<(), SessionError> {
+        self.flash_with("message", message)
+    }
+
+    /// Adds a flash message in `category` (Flask's `flash(message, category)`).
+    ///
+    /// # Errors
+    ///
+    /// [`SessionError::TooLarge`] when the session would no longer fit its backend.
+    pub fn flash_with(
+        &self,
+        category: impl Into<String>,
+        message: impl Into<String>,
+    ) -> Result<(), SessionError> {
+        let flash = Flash {
+            category: category.into(),
+            message: message.into(),
+        };
+        self.write(Change::PushFlash(flash.to_value()))
+    }
+
+    /// Returns the pending flash messages and removes them, so each is shown once. Takes
+    /// nothing (and writes nothing) when there are none.
+    pub fn take_flashes(&self) -> Vec<Flash> {
+        let stored = {
+            let mut state = self.lock();
+            state.accessed = true;
+            match state.record.data.get(FLASHES_KEY) {
+                Some(Value::Array(stored)) => stored.clone(),
+                _ => return Vec::new(),
+            }
+        };
+        let _ = self.write(Change::DrainFlashes(stored.len()));
+        stored.iter().filter_map(Flash::from_value).collect()
+    }
+
+    // ---- lifecycle ----
+
+    /// Gives the session a new id at the next save, keeping its data. Call it when the
+    /// user logs in or gains privileges, so an id planted before login is worthless
+    /// (session fixation).
+    pub fn regenerate(&self) {
+        let mut state = self.lock();
+        state.accessed = true;
+        state.regenerate = true;
+    }
+
+    /// Ends the session: at the end of the request it is deleted from the server and the
+    /// browser gets a removal cookie. Values written after this start a new session with a
+    /// new id (so "logged out" can be flashed).
+    pub fn destroy(&self) {
+        let mut state = self.lock();
+        state.accessed = true;
+        state.destroyed = true;
+        state.regenerate = false;
+        state.changes = ChangeSet::default();
+        state.record.data.clear();
+    }
+
+    // ---- for backends ----
+
+    /// A session as a backend loaded it. `id` is the server-side id (`None` for client-side
+    /// storage) and `record.version` the version a compare-and-swap save expects.
+    pub fn loaded(id: Option<SessionId>, record: Record) -> Self {
+        let loaded_version = Some(record.version);
+        Self::from_state(State {
+            id,
+            record,
+            loaded_version,
+            ..State::default()
+        })
+    }
+
+    /// A new, empty session for a visitor without a valid cookie.
+    pub fn anonymous(record: Record) -> Self {
+        Self::from_state(State {
+            record,
+            ..State::default()
+        })
+    }
+
+    /// Sets the check every write must pass (a cookie's size limit, say).
+    pub fn with_size_limit(self, limit: SizeLimit) -> Self {
+        self.lock().size_limit = Some(limit);
+        self
+    }
+
+    /// Attaches backend-private state, handed back in [`Outcome::origin`].
+    pub fn with_origin(self, origin: Origin) -> Self {
+        self.lock().origin = Some(origin);
+        self
+    }
+
+    /// Keeps `value` alive until the session is saved (a per-session lock guard, say).
+    pub fn hold(self, value: Box<dyn Any + Send>) -> Self {
+        self.lock().held = Some(value);
+        self
+    }
+
+    /// Takes what the request did, for the backend to save. Later writes through clones of
+    /// this handle fail with [`SessionError::AlreadySaved`].
+    pub fn finish(&self) -> Outcome {
+        let mut state = self.lock();
+        let taken = std::mem::take(&mut *state);
+        state.saved = true;
+        Outcome {
+            id: taken.id,
+            record: taken.record,
+            loaded_version: taken.loaded_version,
+            changes: taken.changes,
+            regenerate: taken.regenerate,
+            destroyed: taken.destroyed,
+            accessed: taken.accessed,
+            origin: taken.origin,
+            _held: taken.held,
+        }
+    }
+
+    /// Whether a handler read or wrote the session (responses then vary by cookie).
+    pub fn was_accessed(&self) -> bool {
+        self.lock().accessed
+    }
+
+    fn from_state(state: State) -> Self {
+        Self {
+            state: Arc::new(Mutex::new(state)),
+        }
+    }
+
+    fn lock(&self) -> MutexGuard<'_, State> {
+        // A panic in another handler holding the lock leaves the data consistent (every
+        // write is applied or undone before the lock is released), so poisoning is ignored.
+        self.state.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    fn write(&self, change: Change) -> Result<(), SessionError> {
+        let mut guard = self.lock();
+        let state = &mut *guard;
+        if state.saved {
+            return Err(SessionError::AlreadySaved);
+        }
+        state.accessed = true;
+        let undo = change.apply(&mut state.record)?;
+        if let Some(limit) = &state.size_limit {
+            if let Err(error) = limit(&state.record) {
+                undo.revert(&mut state.record);
+                return Err(error);
+            }
+        }
+        state.changes.push(change);
+        Ok(())
+    }
+}
+
+impl fmt::Debug for Session {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let state = self.lock();
+        f.debug_struct("Session")
+            .field("keys", &state.record.data.keys().collect::<Vec<_>>())
+            .field("changes", &state.changes)
+            .field("regenerate", &state.regenerate)
+            .field("destroyed", &state.destroyed)
+            .finish_non_exhaustive()
+    }
+}
+
+/// What one request did to its session, handed to the backend to save.
+#[non_exhaustive]
+pub struct Outcome {
+    /// The server-side id the session was loaded under, if any.
+    pub id: Option<SessionId>,
+    /// The loaded record with this request's changes applied.
+    pub record: Record,
+    /// The version the record had when loaded; `None` for a new session.
+    pub loaded_version: Option<u64>,
+    /// This request's writes, for replay after a conflict.
+    pub changes: ChangeSet,
+    /// Whether the session should get a new id.
+    pub regenerate: bool,
+    /// Whether the session was destroyed (writes after that are in `changes`).
+    pub destroyed: bool,
+    /// Whether the handler read or wrote the session at all.
+    pub accessed: bool,
+    /// The backend-private state attached at load.
+    pub origin: Option<Origin>,
+    _held: Option<Box<dyn Any + Send>>,
+}
+
+impl Outcome {
+    /// Whether anything must be written: data, permanence, a new id or a destruction.
+    pub fn is_modified(&self) -> bool {
+        !self.changes.is_empty() || self.regenerate || self.destroyed
+    }
+}
+
+impl fmt::Debug for Outcome {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Outcome")
+            .field("has_id", &self.id.is_some())
+            .field("loaded_version", &self.loaded_version)
+            .field("changes", &self.changes)
+            .field("regenerate", &self.regenerate)
+            .field("destroyed", &self.destroyed)
+            .finish_non_exhaustive()
+    }
+}
+
+fn from_value<T: DeserializeOwned>(key: &str, value: &Value) -> Result<T, SessionError> {
+    T::deserialize(value).map_err(|source| SessionError::Value {
+        key: key.to_owned(),
+        source,
+    })
+}
+
+fn to_value<T: Serialize>(key: &str, value: T) -> Result<Value, SessionError> {
+    serde_json::to_value(value).map_err(|source| SessionError::Value {
+        key: key.to_owned(),
+        source,
+    })
+}
+
+#[cfg(test)]
+mod tests;
