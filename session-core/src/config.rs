@@ -316,17 +316,35 @@ mod tests {
     #[test]
     fn validation_names_the_bad_setting() {
         let cases = [
-            (SessionConfig::default().with_path("admin"), "must start with `/`"),
-            (SessionConfig::default().with_cookie_name("a b"), "not a valid cookie name"),
-            (SessionConfig::default().with_absolute_timeout(Duration::ZERO), "absolute timeout"),
             (
-                SessionConfig::default().with_same_site(SameSite::None).with_secure(false),
+                SessionConfig::default().with_path("admin"),
+                "must start with `/`",
+            ),
+            (
+                SessionConfig::default().with_cookie_name("a b"),
+                "not a valid cookie name",
+            ),
+            (
+                SessionConfig::default().with_absolute_timeout(Duration::ZERO),
+                "absolute timeout",
+            ),
+            (
+                SessionConfig::default()
+                    .with_same_site(SameSite::None)
+                    .with_secure(false),
                 "requires the `Secure`",
             ),
         ];
         for (config, expected) in cases {
-            let message = config.validate().err().map(|e| e.to_string()).unwrap_or_default();
-            assert!(message.contains(expected), "{message:?} should contain {expected:?}");
+            let message = config
+                .validate()
+                .err()
+                .map(|e| e.to_string())
+                .unwrap_or_default();
+            assert!(
+                message.contains(expected),
+                "{message:?} should contain {expected:?}"
+            );
         }
         assert_eq!(SessionConfig::default().validate(), Ok(()));
     }
@@ -338,9 +356,15 @@ mod tests {
         let config = SessionConfig::default()
             .with_idle_timeout(30 * MINUTE)
             .with_absolute_timeout(20 * MINUTE);
-        assert_eq!(config.expires_at(created, active), created.saturating_add(20 * MINUTE));
+        assert_eq!(
+            config.expires_at(created, active),
+            created.saturating_add(20 * MINUTE)
+        );
         let idle_only = SessionConfig::default().with_idle_timeout(30 * MINUTE);
-        assert_eq!(idle_only.expires_at(created, active), active.saturating_add(30 * MINUTE));
+        assert_eq!(
+            idle_only.expires_at(created, active),
+            active.saturating_add(30 * MINUTE)
+        );
     }
 
     #[test]
@@ -357,7 +381,10 @@ mod tests {
     fn rolling_refresh_happens_once_a_quarter_window() {
         let config = SessionConfig::default().with_idle_timeout(4 * MINUTE);
         let start = Timestamp::from_unix_millis(0);
-        assert!(!config.refresh_due(start, start.saturating_add(MINUTE - Duration::from_millis(1))));
+        assert!(!config.refresh_due(
+            start,
+            start.saturating_add(MINUTE - Duration::from_millis(1))
+        ));
         assert!(config.refresh_due(start, start.saturating_add(MINUTE)));
         let on_change = config.with_refresh(Refresh::OnChange);
         assert!(!on_change.refresh_due(start, start.saturating_add(10 * MINUTE)));

@@ -39,7 +39,9 @@ pub enum SessionError {
     #[error(transparent)]
     Store(#[from] StoreError),
     /// Other processes kept changing the session while this one tried to save it.
-    #[error("the session kept changing under concurrent writes; gave up after {attempts} attempts")]
+    #[error(
+        "the session kept changing under concurrent writes; gave up after {attempts} attempts"
+    )]
     Conflict {
         /// How many saves were tried.
         attempts: u32,

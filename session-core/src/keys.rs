@@ -266,7 +266,9 @@ mod tests {
 
     #[test]
     fn short_secret_error_says_how_to_make_a_good_one() {
-        let error = Key::try_from_secret("too short").err().map(|e| e.to_string());
+        let error = Key::try_from_secret("too short")
+            .err()
+            .map(|e| e.to_string());
         let message = error.unwrap_or_default();
         assert!(message.contains("9 bytes"), "{message}");
         assert!(message.contains("openssl rand"), "{message}");

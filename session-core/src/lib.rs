@@ -77,5 +77,7 @@ pub use crate::memory::MemoryStore;
 pub use crate::record::Record;
 pub use crate::server_side::{KeyScheme, ServerSide};
 pub use crate::session::{ChangeSet, Flash, Origin, Outcome, Session, SizeLimit};
-pub use crate::store::{Capabilities, CookieUpdate, IntoSessionBackend, RecordStore, SessionBackend};
+pub use crate::store::{
+    Capabilities, CookieUpdate, IntoSessionBackend, RecordStore, SessionBackend,
+};
 pub use crate::timestamp::Timestamp;

@@ -6,8 +6,8 @@ use cookie::time::Duration as CookieDuration;
 use cookie::Cookie;
 
 use crate::{
-    Capabilities, ConfigError, CookieUpdate, IntoSessionBackend, Session, SessionBackend, SessionConfig,
-    SessionError,
+    Capabilities, ConfigError, CookieUpdate, IntoSessionBackend, Session, SessionBackend,
+    SessionConfig, SessionError,
 };
 
 /// A backend and its configuration, with the steps an adapter runs around a handler:
@@ -51,7 +51,10 @@ impl SessionManager {
     /// # Errors
     ///
     /// The [`ConfigError`] of [`SessionConfig::validate`].
-    pub fn new(backend: impl IntoSessionBackend, config: SessionConfig) -> Result<Self, ConfigError> {
+    pub fn new(
+        backend: impl IntoSessionBackend,
+        config: SessionConfig,
+    ) -> Result<Self, ConfigError> {
         config.validate()?;
         Ok(Self {
             inner: Arc::new(Inner {
@@ -72,7 +75,10 @@ impl SessionManager {
     }
 
     /// The session cookie's value among a request's `Cookie` header values, if present.
-    pub fn find_cookie<'a>(&self, cookie_headers: impl IntoIterator<Item = &'a str>) -> Option<String> {
+    pub fn find_cookie<'a>(
+        &self,
+        cookie_headers: impl IntoIterator<Item = &'a str>,
+    ) -> Option<String> {
         let name = self.config().cookie_name();
         cookie_headers
             .into_iter()
@@ -125,7 +131,8 @@ impl SessionManager {
             cookie = cookie.domain(domain.to_owned());
         }
         if persistent {
-            let lifetime = CookieDuration::try_from(config.lifetime()).unwrap_or(CookieDuration::MAX);
+            let lifetime =
+                CookieDuration::try_from(config.lifetime()).unwrap_or(CookieDuration::MAX);
             cookie = cookie
                 .max_age(lifetime)
                 .expires(cookie::time::OffsetDateTime::now_utc().saturating_add(lifetime));
@@ -159,7 +166,10 @@ impl SessionResponse {
     /// The headers to add, as `(name, value)` pairs, for adapters to copy into their
     /// framework's response type.
     pub fn headers(&self) -> impl Iterator<Item = (&'static str, &str)> {
-        let set_cookie = self.set_cookie.as_deref().map(|value| ("set-cookie", value));
+        let set_cookie = self
+            .set_cookie
+            .as_deref()
+            .map(|value| ("set-cookie", value));
         let vary = self.vary_cookie.then_some(("vary", "Cookie"));
         let no_store = self.no_store.then_some(("cache-control", "no-store"));
         set_cookie.into_iter().chain(vary).chain(no_store)

@@ -102,7 +102,10 @@ impl Inner {
             .min_by_key(|(_, r)| r.expires_at)
             .map(|(k, _)| k.clone());
         if let Some(key) = soonest {
-            tracing::warn!(capacity = self.capacity, "memory session store is full; evicting the session closest to expiry");
+            tracing::warn!(
+                capacity = self.capacity,
+                "memory session store is full; evicting the session closest to expiry"
+            );
             self.records.remove(&key);
         }
     }
@@ -125,7 +128,12 @@ impl RecordStore for MemoryStore {
         Ok(())
     }
 
-    async fn save(&self, key: &StorageKey, record: &Record, expected_version: u64) -> Result<(), StoreError> {
+    async fn save(
+        &self,
+        key: &StorageKey,
+        record: &Record,
+        expected_version: u64,
+    ) -> Result<(), StoreError> {
         let now = Timestamp::now();
         let mut inner = self.lock();
         match inner.records.get_mut(key) {
@@ -146,7 +154,10 @@ impl RecordStore for MemoryStore {
     ) -> Result<(), StoreError> {
         let now = Timestamp::now();
         let mut inner = self.lock();
-        if inner.live(old, now).is_none_or(|r| r.version != expected_version) {
+        if inner
+            .live(old, now)
+            .is_none_or(|r| r.version != expected_version)
+        {
             return Err(StoreError::Conflict);
         }
         if inner.live(new, now).is_some() {
@@ -162,9 +173,19 @@ impl RecordStore for MemoryStore {
         Ok(())
     }
 
-    async fn touch(&self, key: &StorageKey, last_active: Timestamp, expires_at: Timestamp) -> Result<(), StoreError> {
+    async fn touch(
+        &self,
+        key: &StorageKey,
+        last_active: Timestamp,
+        expires_at: Timestamp,
+    ) -> Result<(), StoreError> {
         let now = Timestamp::now();
-        if let Some(stored) = self.lock().records.get_mut(key).filter(|r| !r.is_expired_at(now)) {
+        if let Some(stored) = self
+            .lock()
+            .records
+            .get_mut(key)
+            .filter(|r| !r.is_expired_at(now))
+        {
             stored.last_active = last_active;
             stored.expires_at = expires_at;
         }
@@ -190,7 +211,8 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn full_store_evicts_the_session_closest_to_expiry() -> Result<(), Box<dyn std::error::Error>> {
+    async fn full_store_evicts_the_session_closest_to_expiry(
+    ) -> Result<(), Box<dyn std::error::Error>> {
         let store = MemoryStore::with_capacity(2);
         let now = Timestamp::now();
         let config = SessionConfig::default();

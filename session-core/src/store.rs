@@ -4,7 +4,9 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 
-use crate::{Outcome, Record, Session, SessionConfig, SessionError, StorageKey, StoreError, Timestamp};
+use crate::{
+    Outcome, Record, Session, SessionConfig, SessionError, StorageKey, StoreError, Timestamp,
+};
 
 /// What a framework adapter drives: a request's cookie value in, a loaded [`Session`]
 /// out; a finished session in, the cookie to send out.
@@ -21,7 +23,11 @@ pub trait SessionBackend: Send + Sync + 'static {
     ///
     /// Only when the backend itself fails (a store that is down): never log the user out
     /// silently because of an outage.
-    async fn load(&self, cookie: Option<&str>, config: &SessionConfig) -> Result<Session, SessionError>;
+    async fn load(
+        &self,
+        cookie: Option<&str>,
+        config: &SessionConfig,
+    ) -> Result<Session, SessionError>;
 
     /// Persists what the request did and says what cookie to send.
     ///
@@ -29,7 +35,11 @@ pub trait SessionBackend: Send + Sync + 'static {
     ///
     /// When the store fails or concurrent writers could not be reconciled: the request's
     /// writes did not stick, and the client must learn that.
-    async fn save(&self, outcome: Outcome, config: &SessionConfig) -> Result<CookieUpdate, SessionError>;
+    async fn save(
+        &self,
+        outcome: Outcome,
+        config: &SessionConfig,
+    ) -> Result<CookieUpdate, SessionError>;
 
     /// What this backend can and cannot do, for the conformance kit and for users.
     fn capabilities(&self) -> Capabilities;
@@ -112,7 +122,12 @@ pub trait RecordStore: Send + Sync + 'static {
     ///
     /// [`StoreError::Conflict`] when the stored version differs or the record is gone;
     /// nothing is changed then.
-    async fn save(&self, key: &StorageKey, record: &Record, expected_version: u64) -> Result<(), StoreError>;
+    async fn save(
+        &self,
+        key: &StorageKey,
+        record: &Record,
+        expected_version: u64,
+    ) -> Result<(), StoreError>;
 
     /// Atomically moves the session from `old` to `new`, storing `record` there, if the
     /// record under `old` has `expected_version`: afterwards `old` is gone and `new` holds
@@ -135,7 +150,12 @@ pub trait RecordStore: Send + Sync + 'static {
 
     /// Sets `last_active` and `expires_at` of a live record without rewriting its data or
     /// changing its version; does nothing when there is no live record.
-    async fn touch(&self, key: &StorageKey, last_active: Timestamp, expires_at: Timestamp) -> Result<(), StoreError>;
+    async fn touch(
+        &self,
+        key: &StorageKey,
+        last_active: Timestamp,
+        expires_at: Timestamp,
+    ) -> Result<(), StoreError>;
 
     /// Removes every expired record and returns how many it removed.
     async fn delete_expired(&self) -> Result<u64, StoreError>;
@@ -149,7 +169,12 @@ impl<S: RecordStore + ?Sized> RecordStore for Arc<S> {
     async fn create(&self, key: &StorageKey, record: &Record) -> Result<(), StoreError> {
         (**self).create(key, record).await
     }
-    async fn save(&self, key: &StorageKey, record: &Record, expected_version: u64) -> Result<(), StoreError> {
+    async fn save(
+        &self,
+        key: &StorageKey,
+        record: &Record,
+        expected_version: u64,
+    ) -> Result<(), StoreError> {
         (**self).save(key, record, expected_version).await
     }
     async fn change_key(
@@ -159,12 +184,19 @@ impl<S: RecordStore + ?Sized> RecordStore for Arc<S> {
         record: &Record,
         expected_version: u64,
     ) -> Result<(), StoreError> {
-        (**self).change_key(old, new, record, expected_version).await
+        (**self)
+            .change_key(old, new, record, expected_version)
+            .await
     }
     async fn delete(&self, key: &StorageKey) -> Result<(), StoreError> {
         (**self).delete(key).await
     }
-    async fn touch(&self, key: &StorageKey, last_active: Timestamp, expires_at: Timestamp) -> Result<(), StoreError> {
+    async fn touch(
+        &self,
+        key: &StorageKey,
+        last_active: Timestamp,
+        expires_at: Timestamp,
+    ) -> Result<(), StoreError> {
         (**self).touch(key, last_active, expires_at).await
     }
     async fn delete_expired(&self) -> Result<u64, StoreError> {

@@ -17,7 +17,11 @@ pub(crate) fn encode(id: &SessionId, cookie_name: &str, keys: Option<&KeyRing>) 
             let tag = keys
                 .signing()
                 .sign(&[cookie_name.as_bytes(), id.as_str().as_bytes()]);
-            format!("{}.{}", id.as_str(), URL_SAFE_NO_PAD.encode(&tag[..TAG_BYTES]))
+            format!(
+                "{}.{}",
+                id.as_str(),
+                URL_SAFE_NO_PAD.encode(&tag[..TAG_BYTES])
+            )
         }
     }
 }
@@ -32,7 +36,9 @@ pub(crate) fn decode(value: &str, cookie_name: &str, keys: Option<&KeyRing>) -> 
             let tag = URL_SAFE_NO_PAD.decode(tag).ok()?;
             let id = SessionId::parse(id).ok()?;
             let parts: [&[u8]; 2] = [cookie_name.as_bytes(), id.as_str().as_bytes()];
-            keys.iter().any(|key| key.verify(&parts, &tag)).then_some(id)
+            keys.iter()
+                .any(|key| key.verify(&parts, &tag))
+                .then_some(id)
         }
     }
 }
@@ -48,9 +54,21 @@ mod tests {
         let id = SessionId::generate()?;
         let value = encode(&id, "session", Some(&keys));
         assert_eq!(decode(&value, "session", Some(&keys)), Some(id.clone()));
-        assert_eq!(decode(&value, "other", Some(&keys)), None, "tag binds the cookie name");
-        assert_eq!(decode(id.as_str(), "session", Some(&keys)), None, "unsigned id refused");
-        let forged = format!("{}.{}", SessionId::generate()?.as_str(), &value[id.as_str().len() + 1..]);
+        assert_eq!(
+            decode(&value, "other", Some(&keys)),
+            None,
+            "tag binds the cookie name"
+        );
+        assert_eq!(
+            decode(id.as_str(), "session", Some(&keys)),
+            None,
+            "unsigned id refused"
+        );
+        let forged = format!(
+            "{}.{}",
+            SessionId::generate()?.as_str(),
+            &value[id.as_str().len() + 1..]
+        );
         assert_eq!(decode(&forged, "session", Some(&keys)), None);
         assert_eq!(decode(id.as_str(), "session", None), Some(id));
         Ok(())
@@ -61,7 +79,8 @@ mod tests {
         let old = KeyRing::new(Key::try_from_bytes(&[1; 32])?);
         let id = SessionId::generate()?;
         let value = encode(&id, "session", Some(&old));
-        let rotated = KeyRing::new(Key::try_from_bytes(&[2; 32])?).with_verifying(Key::try_from_bytes(&[1; 32])?);
+        let rotated = KeyRing::new(Key::try_from_bytes(&[2; 32])?)
+            .with_verifying(Key::try_from_bytes(&[1; 32])?);
         assert_eq!(decode(&value, "session", Some(&rotated)), Some(id));
         Ok(())
     }

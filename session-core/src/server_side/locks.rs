@@ -43,7 +43,10 @@ impl SessionLocks {
 
     #[cfg(test)]
     pub(crate) fn len(&self) -> usize {
-        self.map.lock().unwrap_or_else(PoisonError::into_inner).len()
+        self.map
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .len()
     }
 }
 
@@ -95,7 +98,11 @@ mod tests {
         drop(held);
         let second = waiter.await?;
         drop(second);
-        assert_eq!(locks.len(), 0, "entries are removed when the last guard drops");
+        assert_eq!(
+            locks.len(),
+            0,
+            "entries are removed when the last guard drops"
+        );
         Ok(())
     }
 }

@@ -11,8 +11,9 @@ use tracing::{debug, warn};
 
 use self::locks::SessionLocks;
 use crate::{
-    Capabilities, ChangeSet, CookieUpdate, IntoSessionBackend, Outcome, Record, RecordStore, Session,
-    SessionBackend, SessionConfig, SessionError, SessionId, StorageKey, StoreError, Timestamp,
+    Capabilities, ChangeSet, CookieUpdate, IntoSessionBackend, Outcome, Record, RecordStore,
+    Session, SessionBackend, SessionConfig, SessionError, SessionId, StorageKey, StoreError,
+    Timestamp,
 };
 
 /// How many times a save is tried against concurrent writers before giving up. Inside one
@@ -154,7 +155,11 @@ impl<S: RecordStore> ServerSide<S> {
     }
 
     /// Stores `record` under a fresh id.
-    async fn create(&self, mut record: Record, config: &SessionConfig) -> Result<CookieUpdate, SessionError> {
+    async fn create(
+        &self,
+        mut record: Record,
+        config: &SessionConfig,
+    ) -> Result<CookieUpdate, SessionError> {
         record.version = 1;
         for attempt in 1..=ID_ATTEMPTS {
             let id = SessionId::generate()?;
@@ -166,7 +171,9 @@ impl<S: RecordStore> ServerSide<S> {
                 Err(error) => return Err(error.into()),
             }
         }
-        Err(SessionError::Conflict { attempts: ID_ATTEMPTS })
+        Err(SessionError::Conflict {
+            attempts: ID_ATTEMPTS,
+        })
     }
 
     /// A brand-new session holding only this request's writes, for when the loaded one was
@@ -219,14 +226,21 @@ impl<S: RecordStore> ServerSide<S> {
                     warn!("a regenerated session id collided; drawing another");
                 }
                 Err(StoreError::Conflict) => {
-                    debug!(attempt, "session changed concurrently; replaying this request's writes");
+                    debug!(
+                        attempt,
+                        "session changed concurrently; replaying this request's writes"
+                    );
                     match self.store.load(&key).await? {
                         Some(fresh) if !config.is_expired(&fresh, now) => {
                             version = fresh.version;
                             record = fresh;
                             outcome_changes.apply_to(&mut record)?;
                         }
-                        _ => return self.create_from_changes(&outcome_changes, config, now).await,
+                        _ => {
+                            return self
+                                .create_from_changes(&outcome_changes, config, now)
+                                .await
+                        }
                     }
                 }
                 Err(error) => return Err(error.into()),
@@ -238,12 +252,22 @@ impl<S: RecordStore> ServerSide<S> {
     }
 
     /// Pushes an unchanged session's expiry forward when the refresh policy says so.
-    async fn refresh(&self, id: &SessionId, record: &Record, config: &SessionConfig, now: Timestamp) -> CookieUpdate {
+    async fn refresh(
+        &self,
+        id: &SessionId,
+        record: &Record,
+        config: &SessionConfig,
+        now: Timestamp,
+    ) -> CookieUpdate {
         if !config.refresh_due(record.last_active, now) {
             return CookieUpdate::Unchanged;
         }
         let expires_at = config.expires_at(record.created_at, now);
-        if let Err(error) = self.store.touch(&self.storage_key(id), now, expires_at).await {
+        if let Err(error) = self
+            .store
+            .touch(&self.storage_key(id), now, expires_at)
+            .await
+        {
             // The request itself succeeded; the session just is not extended this time.
             warn!(%error, "could not refresh the session's expiry");
             return CookieUpdate::Unchanged;
@@ -258,10 +282,16 @@ impl<S: RecordStore> ServerSide<S> {
 
 #[async_trait]
 impl<S: RecordStore> SessionBackend for ServerSide<S> {
-    async fn load(&self, cookie: Option<&str>, config: &SessionConfig) -> Result<Session, SessionError> {
+    async fn load(
+        &self,
+        cookie: Option<&str>,
+        config: &SessionConfig,
+    ) -> Result<Session, SessionError> {
         let now = Timestamp::now();
         let anonymous = || self.prepare(Session::anonymous(config.new_record(now)));
-        let Some(id) = cookie.and_then(|value| id_cookie::decode(value, config.cookie_name(), config.keys())) else {
+        let Some(id) =
+            cookie.and_then(|value| id_cookie::decode(value, config.cookie_name(), config.keys()))
+        else {
             if cookie.is_some() {
                 debug!("ignoring a malformed or forged session cookie");
             }
@@ -270,9 +300,9 @@ impl<S: RecordStore> SessionBackend for ServerSide<S> {
         let key = self.storage_key(&id);
         let guard = self.locks.lock(&key).await;
         match self.store.load(&key).await {
-            Ok(Some(record)) if !config.is_expired(&record, now) => {
-                Ok(self.prepare(Session::loaded(Some(id), record)).hold(Box::new(guard)))
-            }
+            Ok(Some(record)) if !config.is_expired(&record, now) => Ok(self
+                .prepare(Session::loaded(Some(id), record))
+                .hold(Box::new(guard))),
             Ok(Some(_)) => {
                 debug!("session expired");
                 if let Err(error) = self.store.delete(&key).await {
@@ -292,7 +322,11 @@ impl<S: RecordStore> SessionBackend for ServerSide<S> {
         }
     }
 
-    async fn save(&self, outcome: Outcome, config: &SessionConfig) -> Result<CookieUpdate, SessionError> {
+    async fn save(
+        &self,
+        outcome: Outcome,
+        config: &SessionConfig,
+    ) -> Result<CookieUpdate, SessionError> {
         let now = Timestamp::now();
         if outcome.destroyed {
             if let Some(id) = &outcome.id {
@@ -301,7 +335,9 @@ impl<S: RecordStore> SessionBackend for ServerSide<S> {
             if outcome.changes.is_empty() {
                 return Ok(CookieUpdate::Remove);
             }
-            return self.create_from_changes(&outcome.changes, config, now).await;
+            return self
+                .create_from_changes(&outcome.changes, config, now)
+                .await;
         }
         match (outcome.id.clone(), outcome.loaded_version) {
             (Some(id), Some(version)) if outcome.is_modified() => {

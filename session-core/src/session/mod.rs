@@ -140,7 +140,11 @@ impl Session {
     /// [`SessionError::Value`] when `value` cannot be serialized to JSON;
     /// [`SessionError::TooLarge`] when the session would no longer fit its backend (the
     /// session is left as it was).
-    pub fn insert<T: Serialize>(&self, key: impl Into<String>, value: T) -> Result<(), SessionError> {
+    pub fn insert<T: Serialize>(
+        &self,
+        key: impl Into<String>,
+        value: T,
+    ) -> Result<(), SessionError> {
         let key = key.into();
         let value = to_value(&key, value)?;
         self.write(Change::Insert(key, value))

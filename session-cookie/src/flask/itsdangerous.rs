@@ -1,0 +1,354 @@
+//! `itsdangerous.URLSafeTimedSerializer` as Flask's
+//! `SecureCookieSessionInterface` configures it.
+//!
+//! Wire format: `payload.timestamp.signature`, each part URL-safe base64
+//! without padding, where
+//!
+//! * `payload` is the serialized JSON, zlib-compressed and prefixed with `.`
+//!   when that is shorter (`len(compressed) < len(json) - 1`);
+//! * `timestamp` is the big-endian issue time in seconds with leading zero
+//!   bytes removed;
+//! * `signature` is `HMAC-SHA1(derived_key, "payload.timestamp")` with
+//!   `derived_key = HMAC-SHA1(secret_key, "cookie-session")` (itsdangerous's
+//!   `key_derivation="hmac"` with Flask's salt).
+//!
+//! Verification recomputes the signature with the current secret and then with
+//! each fallback (Flask's `SECRET_KEY_FALLBACKS`) and compares in constant
+//! time. The signature is checked before the payload is decoded, and the
+//! decompressed size is capped so a signed zip bomb cannot exhaust memory.
+
+use base64::alphabet;
+use base64::engine::{DecodePaddingMode, GeneralPurpose, GeneralPurposeConfig};
+use base64::Engine as _;
+use hmac::{Hmac, Mac};
+use sha1::Sha1;
+
+use super::zlib::{zlib_compress, zlib_decompress};
+
+/// Flask's salt for the session cookie serializer.
+pub const SALT: &[u8] = b"cookie-session";
+
+/// Default cap on the size of a decompressed payload (64 KiB).
+pub const DEFAULT_MAX_DECOMPRESSED: usize = 64 * 1024;
+
+/// URL-safe base64; emits no padding, accepts it with or without.
+const URL_SAFE: GeneralPurpose = GeneralPurpose::new(
+    &alphabet::URL_SAFE,
+    GeneralPurposeConfig::new()
+        .with_encode_padding(false)
+        .with_decode_padding_mode(DecodePaddingMode::Indifferent),
+);
+
+type HmacSha1 = Hmac<Sha1>;
+
+/// Which part of a signed value failed to decode.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Part {
+    /// The (possibly compressed) payload.
+    Payload,
+    /// The timestamp.
+    Timestamp,
+}
+
+impl std::fmt::Display for Part {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Part::Payload => "payload",
+            Part::Timestamp => "timestamp",
+        })
+    }
+}
+
+/// Errors from verifying and unpacking a signed value.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum ItsdangerousError {
+    /// The value does not have the `payload.timestamp.signature` shape.
+    #[error("malformed signed value: {0}")]
+    Malformed(&'static str),
+    /// No secret (current or fallback) produced the signature.
+    #[error("signature does not match")]
+    BadSignature,
+    /// A part is not valid URL-safe base64.
+    #[error("invalid base64 in {part}")]
+    BadBase64 {
+        /// The part that failed.
+        part: Part,
+        /// The decoder's error.
+        #[source]
+        source: base64::DecodeError,
+    },
+    /// The timestamp does not fit in 64 bits.
+    #[error("timestamp is longer than 8 bytes")]
+    BadTimestamp,
+    /// The payload is not a valid zlib stream.
+    #[error("invalid zlib data in payload")]
+    BadZlib(#[source] flate2::DecompressError),
+    /// The zlib stream ends early.
+    #[error("truncated zlib data in payload")]
+    TruncatedZlib,
+    /// The decompressed payload is larger than the configured limit.
+    #[error("decompressed payload exceeds {limit} bytes")]
+    TooLarge {
+        /// The limit in bytes.
+        limit: usize,
+    },
+    /// The signature is older than the allowed maximum age.
+    #[error("signature age {age} s exceeds max age {max_age} s")]
+    Expired {
+        /// Age of the signature in seconds.
+        age: u64,
+        /// Allowed maximum age in seconds.
+        max_age: u64,
+    },
+    /// The signature claims to be issued after `now`.
+    #[error("signature issued at {issued_at} is in the future (now {now})")]
+    FromFuture {
+        /// Claimed issue time (Unix seconds).
+        issued_at: u64,
+        /// The caller's current time (Unix seconds).
+        now: u64,
+    },
+}
+
+/// A verified signed value.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Verified {
+    /// The decoded payload (decompressed if it was compressed).
+    pub payload: Vec<u8>,
+    /// Issue time in Unix seconds.
+    pub timestamp: u64,
+    /// `None` if the current secret verified it, `Some(i)` if fallback `i` did.
+    pub fallback_index: Option<usize>,
+}
+
+/// Derives the signing key: `HMAC-SHA1(secret, "cookie-session")`.
+pub fn derive_key(secret: &[u8]) -> [u8; 20] {
+    let mut mac = new_mac(secret);
+    mac.update(SALT);
+    mac.finalize().into_bytes().into()
+}
+
+fn new_mac(key: &[u8]) -> HmacSha1 {
+    // HMAC accepts keys of any length; the error arm is unreachable.
+    <HmacSha1 as Mac>::new_from_slice(key).unwrap_or_else(|_| unreachable!("HMAC takes any key"))
+}
+
+fn signature_mac(secret: &[u8], signed_part: &[u8]) -> HmacSha1 {
+    let mut mac = new_mac(&derive_key(secret));
+    mac.update(signed_part);
+    mac
+}
+
+/// Encodes `timestamp` like itsdangerous: minimal big-endian bytes, base64.
+pub fn encode_timestamp(timestamp: u64) -> String {
+    let bytes = timestamp.to_be_bytes();
+    let first = bytes.iter().position(|&b| b != 0).unwrap_or(bytes.len());
+    URL_SAFE.encode(&bytes[first..])
+}
+
+/// Decodes an itsdangerous timestamp part.
+pub fn decode_timestamp(part: &str) -> Result<u64, ItsdangerousError> {
+    let bytes = URL_SAFE
+        .decode(part)
+        .map_err(|source| ItsdangerousError::BadBase64 {
+            part: Part::Timestamp,
+            source,
+        })?;
+    if bytes.len() > 8 {
+        return Err(ItsdangerousError::BadTimestamp);
+    }
+    Ok(bytes.iter().fold(0u64, |acc, &b| (acc << 8) | u64::from(b)))
+}
+
+/// Encodes serialized JSON as an itsdangerous URL-safe payload, compressing
+/// (and prefixing `.`) when zlib saves more than one byte.
+pub fn encode_payload(json: &[u8]) -> String {
+    match zlib_compress(json) {
+        Some(compressed) if compressed.len() + 1 < json.len() => {
+            let mut out = String::with_capacity(compressed.len() * 4 / 3 + 2);
+            out.push('.');
+            URL_SAFE.encode_string(&compressed, &mut out);
+            out
+        }
+        _ => URL_SAFE.encode(json),
+    }
+}
+
+/// Decodes a payload part, decompressing it if it starts with `.`; the
+/// decompressed size is limited to `max_decompressed` bytes.
+pub fn decode_payload(
+    payload: &str,
+    max_decompressed: usize,
+) -> Result<Vec<u8>, ItsdangerousError> {
+    let (compressed, b64) = match payload.strip_prefix('.') {
+        Some(rest) => (true, rest),
+        None => (false, payload),
+    };
+    let bytes = URL_SAFE
+        .decode(b64)
+        .map_err(|source| ItsdangerousError::BadBase64 {
+            part: Part::Payload,
+            source,
+        })?;
+    if compressed {
+        zlib_decompress(&bytes, max_decompressed)
+    } else {
+        Ok(bytes)
+    }
+}
+
+/// Signs an already encoded payload: returns `payload.timestamp.signature`.
+pub fn sign(payload: &str, timestamp: u64, secret: &[u8]) -> String {
+    let mut out = String::with_capacity(payload.len() + 40);
+    out.push_str(payload);
+    out.push('.');
+    out.push_str(&encode_timestamp(timestamp));
+    let tag = signature_mac(secret, out.as_bytes())
+        .finalize()
+        .into_bytes();
+    out.push('.');
+    URL_SAFE.encode_string(tag, &mut out);
+    out
+}
+
+/// Verifies `value` with `secret`, then each of `fallbacks`, and returns the
+/// still-encoded payload part, the timestamp and which fallback matched.
+/// Does not check the age; see [`check_max_age`].
+pub fn unsign<'v, S: AsRef<[u8]>>(
+    value: &'v str,
+    secret: &[u8],
+    fallbacks: &[S],
+) -> Result<(&'v str, u64, Option<usize>), ItsdangerousError> {
+    let (signed_part, signature) = value
+        .rsplit_once('.')
+        .ok_or(ItsdangerousError::Malformed("no separator found"))?;
+    // itsdangerous treats undecodable signatures as mismatches.
+    let signature = URL_SAFE
+        .decode(signature)
+        .map_err(|_| ItsdangerousError::BadSignature)?;
+    let verifies = |key: &[u8]| {
+        signature_mac(key, signed_part.as_bytes())
+            .verify_slice(&signature)
+            .is_ok()
+    };
+    let fallback_index = if verifies(secret) {
+        None
+    } else {
+        let index = fallbacks.iter().position(|key| verifies(key.as_ref()));
+        Some(index.ok_or(ItsdangerousError::BadSignature)?)
+    };
+    let (payload, timestamp) = signed_part
+        .rsplit_once('.')
+        .ok_or(ItsdangerousError::Malformed("timestamp missing"))?;
+    Ok((payload, decode_timestamp(timestamp)?, fallback_index))
+}
+
+/// Checks a signature's age like `TimestampSigner.unsign(max_age=...)`:
+/// fails if `now - issued_at > max_age` or if `issued_at` is after `now`.
+pub fn check_max_age(issued_at: u64, max_age: u64, now: u64) -> Result<(), ItsdangerousError> {
+    let age = now
+        .checked_sub(issued_at)
+        .ok_or(ItsdangerousError::FromFuture { issued_at, now })?;
+    if age > max_age {
+        return Err(ItsdangerousError::Expired { age, max_age });
+    }
+    Ok(())
+}
+
+/// `URLSafeTimedSerializer.dumps` for already serialized JSON.
+pub fn dumps(json: &[u8], timestamp: u64, secret: &[u8]) -> String {
+    sign(&encode_payload(json), timestamp, secret)
+}
+
+/// `URLSafeTimedSerializer.loads` up to (not including) JSON parsing:
+/// verifies the signature, optionally the age, and decodes the payload.
+pub fn loads<S: AsRef<[u8]>>(
+    value: &str,
+    secret: &[u8],
+    fallbacks: &[S],
+    max_age: Option<u64>,
+    now: u64,
+    max_decompressed: usize,
+) -> Result<Verified, ItsdangerousError> {
+    let (payload, timestamp, fallback_index) = unsign(value, secret, fallbacks)?;
+    if let Some(max_age) = max_age {
+        check_max_age(timestamp, max_age, now)?;
+    }
+    Ok(Verified {
+        payload: decode_payload(payload, max_decompressed)?,
+        timestamp,
+        fallback_index,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn timestamp_round_trip_and_minimal_bytes() {
+        assert_eq!(encode_timestamp(0), "");
+        assert_eq!(encode_timestamp(1), "AQ");
+        for ts in [0, 1, 255, 256, 1_700_000_000, u64::MAX] {
+            assert_eq!(decode_timestamp(&encode_timestamp(ts)).ok(), Some(ts));
+        }
+        assert!(matches!(
+            decode_timestamp("AAAAAAAAAAAA"),
+            Err(ItsdangerousError::BadTimestamp)
+        ));
+    }
+
+    #[test]
+    fn sign_then_unsign_with_fallbacks() {
+        let signed = sign("eyJhIjoxfQ", 42, b"old");
+        let none: [&[u8]; 0] = [];
+        assert!(matches!(
+            unsign(&signed, b"new", &none),
+            Err(ItsdangerousError::BadSignature)
+        ));
+        let (payload, ts, fallback) =
+            unsign(&signed, b"new", &[b"x".as_slice(), b"old"]).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!((payload, ts, fallback), ("eyJhIjoxfQ", 42, Some(1)));
+    }
+
+    #[test]
+    fn payload_compression_threshold() {
+        let small = br#"{"a":1}"#;
+        assert!(!encode_payload(small).starts_with('.'));
+        let big = vec![b'a'; 1000];
+        let encoded = encode_payload(&big);
+        assert!(encoded.starts_with('.'));
+        assert_eq!(decode_payload(&encoded, 1000).ok(), Some(big));
+        assert!(matches!(
+            decode_payload(&encoded, 999),
+            Err(ItsdangerousError::TooLarge { limit: 999 })
+        ));
+    }
+
+    #[test]
+    fn truncated_and_garbage_zlib_fail() {
+        let encoded = encode_payload(&vec![b'z'; 5000]);
+        let truncated = &encoded[..encoded.len() - 4];
+        assert!(decode_payload(truncated, 1 << 20).is_err());
+        assert!(decode_payload(".AAAA", 1 << 20).is_err());
+        assert!(decode_payload(".", 1 << 20).is_err());
+    }
+
+    #[test]
+    fn max_age() {
+        assert!(check_max_age(100, 10, 110).is_ok());
+        assert!(matches!(
+            check_max_age(100, 10, 111),
+            Err(ItsdangerousError::Expired {
+                age: 11,
+                max_age: 10
+            })
+        ));
+        assert!(matches!(
+            check_max_age(100, 10, 99),
+            Err(ItsdangerousError::FromFuture { .. })
+        ));
+    }
+}

@@ -1,0 +1,81 @@
+//! What a store author implements so the kit can make and inspect their store.
+
+use async_trait::async_trait;
+use session_core::{MemoryStore, RecordStore, ServerSide, SessionBackend, SessionConfig};
+
+/// Makes fresh instances of a [`RecordStore`] for the [`record_store`](crate::record_store)
+/// checks.
+#[async_trait]
+pub trait StoreHarness: Send + Sync + 'static {
+    /// The store under test.
+    type Store: RecordStore;
+
+    /// A fresh, empty store, or an isolated namespace of a shared server (a new temp file,
+    /// a unique key prefix), so checks can count what they stored.
+    async fn store(&self) -> Self::Store;
+
+    /// Everything the store keeps, as bytes (file contents, every key and value), for the
+    /// check that no raw session id is ever stored.
+    async fn dump(&self, store: &Self::Store) -> Vec<u8>;
+
+    /// Whether the store drops expired records by itself (Redis TTLs), so
+    /// `delete_expired` finds nothing left to count.
+    fn expires_natively(&self) -> bool {
+        false
+    }
+}
+
+/// Makes instances of a [`SessionBackend`] for the [`backend`](crate::backend) checks.
+#[async_trait]
+pub trait BackendHarness: Send + Sync + 'static {
+    /// The backend under test.
+    type Backend: SessionBackend;
+
+    /// A fresh backend.
+    async fn backend(&self) -> Self::Backend;
+
+    /// Another instance sharing `first`'s storage (and keys), as a second process of the
+    /// same app would have.
+    async fn second_process(&self, first: &Self::Backend) -> Self::Backend;
+
+    /// The configuration the checks start from; checks adjust timeouts themselves.
+    fn config(&self) -> SessionConfig {
+        SessionConfig::default()
+    }
+}
+
+/// The kit's harness for [`MemoryStore`].
+#[derive(Clone, Copy, Debug, Default)]
+pub struct MemoryHarness;
+
+#[async_trait]
+impl StoreHarness for MemoryHarness {
+    type Store = MemoryStore;
+
+    async fn store(&self) -> MemoryStore {
+        MemoryStore::default()
+    }
+
+    async fn dump(&self, store: &MemoryStore) -> Vec<u8> {
+        // A memory store keeps only its keys and records; the keys are where an id could leak.
+        format!("{:?}", store.keys()).into_bytes()
+    }
+}
+
+/// The kit's harness for `ServerSide<MemoryStore>`; a "second process" shares the
+/// store but not the per-process locks, as two processes sharing a database would.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct MemoryBackendHarness;
+
+#[async_trait]
+impl BackendHarness for MemoryBackendHarness {
+    type Backend = ServerSide<MemoryStore>;
+
+    async fn backend(&self) -> Self::Backend {
+        ServerSide::new(MemoryStore::default())
+    }
+
+    async fn second_process(&self, first: &Self::Backend) -> Self::Backend {
+        ServerSide::from_arc(first.store().clone())
+    }
+}
