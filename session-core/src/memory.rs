@@ -114,7 +114,17 @@ impl Inner {
 #[async_trait]
 impl RecordStore for MemoryStore {
     async fn load(&self, key: &StorageKey) -> Result<Option<Record>, StoreError> {
-        Ok(self.lock().live(key, Timestamp::now()).cloned())
+        let now = Timestamp::now();
+        let mut inner = self.lock();
+        match inner.records.get(key) {
+            Some(record) if !record.is_expired_at(now) => Ok(Some(record.clone())),
+            Some(_) => {
+                // Met after its deadline: nobody can use it again, so free the memory now.
+                inner.records.remove(key);
+                Ok(None)
+            }
+            None => Ok(None),
+        }
     }
 
     async fn create(&self, key: &StorageKey, record: &Record) -> Result<(), StoreError> {
