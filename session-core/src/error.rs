@@ -1,5 +1,6 @@
 //! The errors of sessions and of the stores behind them.
 
+use std::borrow::Cow;
 use std::error::Error as StdError;
 
 /// A boxed error from a store's client library, kept as the source.
@@ -66,6 +67,39 @@ impl SessionError {
             self,
             Self::Store(StoreError::Unavailable(_) | StoreError::Backend(_))
         )
+    }
+
+    /// The HTTP status every adapter answers with when this error ends a request: 413
+    /// for [`SessionError::TooLarge`], 503 when [`is_unavailable`](Self::is_unavailable),
+    /// 500 otherwise.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use session_core::SessionError;
+    ///
+    /// let error = SessionError::TooLarge { size: 5000, limit: 4093, backend: "cookie", advice: "store less" };
+    /// assert_eq!(error.http_status(), 413);
+    /// assert!(error.public_message().contains("5000 bytes"));
+    /// assert_eq!(SessionError::Conflict { attempts: 3 }.http_status(), 500);
+    /// ```
+    pub fn http_status(&self) -> u16 {
+        match self {
+            Self::TooLarge { .. } => 413,
+            error if error.is_unavailable() => 503,
+            _ => 500,
+        }
+    }
+
+    /// A response body safe to show a visitor: the size and the limit for
+    /// [`SessionError::TooLarge`] (the visitor can act on it), a generic sentence
+    /// otherwise (the cause is for the logs).
+    pub fn public_message(&self) -> Cow<'static, str> {
+        match self.http_status() {
+            413 => Cow::Owned(format!("Session too large: {self}")),
+            503 => Cow::Borrowed("The session store is unavailable; please try again later."),
+            _ => Cow::Borrowed("Internal error: the session could not be used."),
+        }
     }
 }
 

@@ -88,7 +88,8 @@ impl SessionManager {
             .map(|cookie| cookie.value().to_owned())
     }
 
-    /// Loads the session for a cookie value (see [`SessionBackend::load`]).
+    /// Loads the session for a cookie value (see [`SessionBackend::load`]). Load once per
+    /// request and save it: a server-side session holds its per-session lock until then.
     ///
     /// # Errors
     ///

@@ -5,7 +5,8 @@ use std::sync::Arc;
 use async_trait::async_trait;
 
 use crate::{
-    Outcome, Record, Session, SessionConfig, SessionError, StorageKey, StoreError, Timestamp,
+    KeyScheme, Outcome, Record, Session, SessionConfig, SessionError, StorageKey, StoreError,
+    Timestamp,
 };
 
 /// What a framework adapter drives: a request's cookie value in, a loaded [`Session`]
@@ -18,6 +19,11 @@ use crate::{
 pub trait SessionBackend: Send + Sync + 'static {
     /// Loads the session named by the request's cookie value. A missing, malformed,
     /// forged, unknown or expired cookie gives an anonymous session, never an error.
+    ///
+    /// A server-side session holds its per-session lock until it is saved (or dropped):
+    /// requests on one session in one process run one after the other. Do not load the
+    /// same cookie twice in one task before saving the first; adapters cache the session
+    /// per request for this reason.
     ///
     /// # Errors
     ///
@@ -159,6 +165,13 @@ pub trait RecordStore: Send + Sync + 'static {
 
     /// Removes every expired record and returns how many it removed.
     async fn delete_expired(&self) -> Result<u64, StoreError>;
+
+    /// How [`ServerSide`](crate::ServerSide) derives this store's keys from session ids:
+    /// hashed, unless the store shares records with Flask-Session and must see raw ids.
+    /// Declared by the store, so a compatibility store cannot be wrapped the wrong way.
+    fn key_scheme(&self) -> KeyScheme {
+        KeyScheme::Hashed
+    }
 }
 
 #[async_trait]
@@ -201,6 +214,9 @@ impl<S: RecordStore + ?Sized> RecordStore for Arc<S> {
     }
     async fn delete_expired(&self) -> Result<u64, StoreError> {
         (**self).delete_expired().await
+    }
+    fn key_scheme(&self) -> KeyScheme {
+        (**self).key_scheme()
     }
 }
 

@@ -26,7 +26,8 @@ const ID_ATTEMPTS: u32 = 3;
 /// The default ceiling on a server-side session's JSON size.
 const DEFAULT_MAX_SESSION_BYTES: usize = 1024 * 1024;
 
-/// How a session id becomes a [`StorageKey`].
+/// How a session id becomes a [`StorageKey`]; declared by each store through
+/// [`RecordStore::key_scheme`].
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
 #[non_exhaustive]
 pub enum KeyScheme {
@@ -90,18 +91,12 @@ impl<S: RecordStore> ServerSide<S> {
     /// Wraps a store that is shared with other code (a maintenance task, say).
     pub fn from_arc(store: Arc<S>) -> Self {
         Self {
+            key_scheme: store.key_scheme(),
             store,
             locks: SessionLocks::default(),
-            key_scheme: KeyScheme::Hashed,
             max_session_bytes: Some(DEFAULT_MAX_SESSION_BYTES),
             max_attempts: DEFAULT_MAX_ATTEMPTS,
         }
-    }
-
-    /// Sets how ids become storage keys.
-    pub fn with_key_scheme(mut self, scheme: KeyScheme) -> Self {
-        self.key_scheme = scheme;
-        self
     }
 
     /// Sets the largest session (as JSON) a write may produce; `None` for no limit.

@@ -119,13 +119,65 @@ async fn unchanged_sessions_are_touched_once_a_quarter_idle_window() -> TestResu
     Ok(())
 }
 
+/// A store that declares Flask-Session's raw-id keys, as a compatibility store does.
+struct RawIdStore(MemoryStore);
+
+#[async_trait]
+impl RecordStore for RawIdStore {
+    async fn load(&self, key: &StorageKey) -> Result<Option<Record>, StoreError> {
+        self.0.load(key).await
+    }
+    async fn create(&self, key: &StorageKey, record: &Record) -> Result<(), StoreError> {
+        self.0.create(key, record).await
+    }
+    async fn save(
+        &self,
+        key: &StorageKey,
+        record: &Record,
+        version: u64,
+    ) -> Result<(), StoreError> {
+        self.0.save(key, record, version).await
+    }
+    async fn change_key(
+        &self,
+        old: &StorageKey,
+        new: &StorageKey,
+        record: &Record,
+        version: u64,
+    ) -> Result<(), StoreError> {
+        self.0.change_key(old, new, record, version).await
+    }
+    async fn delete(&self, key: &StorageKey) -> Result<(), StoreError> {
+        self.0.delete(key).await
+    }
+    async fn touch(
+        &self,
+        key: &StorageKey,
+        active: Timestamp,
+        expires: Timestamp,
+    ) -> Result<(), StoreError> {
+        self.0.touch(key, active, expires).await
+    }
+    async fn delete_expired(&self) -> Result<u64, StoreError> {
+        self.0.delete_expired().await
+    }
+    fn key_scheme(&self) -> KeyScheme {
+        KeyScheme::FlaskSessionCompat
+    }
+}
+
 #[tokio::test]
-async fn flask_session_compat_keys_are_the_raw_id() -> TestResult {
-    let backend =
-        ServerSide::new(MemoryStore::default()).with_key_scheme(KeyScheme::FlaskSessionCompat);
+async fn stores_declaring_flask_session_keys_get_raw_ids() -> TestResult {
+    let memory = MemoryStore::default();
+    let backend = ServerSide::new(RawIdStore(memory.clone()));
     let config = SessionConfig::default();
-    let cookie = create(&backend, &config).await?;
-    let keys = backend.store().keys();
+    let session = backend.load(None, &config).await?;
+    session.insert("user", "ada")?;
+    let CookieUpdate::Set { value: cookie, .. } = backend.save(session.finish(), &config).await?
+    else {
+        panic!("a new session sets a cookie");
+    };
+    let keys = memory.keys();
     assert_eq!(keys.len(), 1);
     assert_eq!(keys[0].as_str(), cookie);
     Ok(())
