@@ -1,9 +1,77 @@
-//! Cookie session wire formats.
+//! Client-side sessions: the whole session lives in the cookie, signed so nobody can
+//! forge it, optionally encrypted so nobody can read it. Nothing is stored on the server.
 //!
-//! * [`flask`]: Flask's signed cookie session format (`itsdangerous`'s
-//!   `URLSafeTimedSerializer` around Flask's tagged JSON), so a Rust service
-//!   can read and write the same `session` cookie as a Flask application.
+//! | backend | cookie format | use it when |
+//! |---|---|---|
+//! | [`CookieStore`] | this crate's own ([`secure`]): HMAC-SHA256, key ids for rotation, optional AES-256-GCM, millisecond timestamps | a Rust service wants Flask's default "session in a cookie" |
+//! | [`FlaskCookieStore`] | exactly Flask's ([`flask`]): itsdangerous, tagged JSON, `SECRET_KEY_FALLBACKS` | a Rust service and a Flask app share one login |
+//!
+//! Both implement [`SessionBackend`](session_core::SessionBackend), so any adapter serves
+//! them like a server-side store. Both judge expiry on every load from signed timestamps
+//! (idle timeout, absolute timeout, lifetime, to the millisecond), refuse a write that
+//! would make the cookie longer than 4093 bytes ([`DEFAULT_MAX_COOKIE_BYTES`]) with
+//! [`SessionError::TooLarge`](session_core::SessionError::TooLarge) (the session stays as
+//! it was), and treat a missing, tampered, foreign or expired cookie as an anonymous
+//! visitor, never as an error.
+//!
+//! # Examples
+//!
+//! ```
+//! use session_core::{Key, KeyRing, SessionConfig, SessionManager};
+//! use session_cookie::CookieStore;
+//!
+//! # tokio::runtime::Builder::new_current_thread().build()?.block_on(async {
+//! let keys = KeyRing::new(Key::try_from_secret("a random secret of 32 bytes or more")?);
+//! let manager = SessionManager::new(CookieStore::new(keys), SessionConfig::default())?;
+//!
+//! let session = manager.load(None).await?;
+//! session.insert("username", "ada")?;
+//! let set_cookie = manager.save(&session).await?.set_cookie.unwrap_or_default();
+//!
+//! // The next request sends the cookie back: the session is in it.
+//! let cookie = manager.find_cookie([set_cookie.split(';').next().unwrap_or_default()]);
+//! let session = manager.load(cookie.as_deref()).await?;
+//! assert_eq!(session.get::<String>("username")?.as_deref(), Some("ada"));
+//!
+//! // Too much data for a cookie is refused at `insert`, and nothing changes.
+//! assert!(session.insert("essay", "x".repeat(5_000)).is_err());
+//! assert!(!session.contains("essay"));
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! # })?;
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+//!
+//! # What a cookie session cannot do
+//!
+//! **A cookie session cannot be revoked once issued.** Logging out
+//! ([`Session::destroy`](session_core::Session::destroy)) removes the cookie from the
+//! browser, but a copy of the cookie (stolen, or saved before logout) stays valid until
+//! it expires: the server keeps no list of live sessions to strike it from. Where that
+//! matters, use a server-side store (`session-sqlite`, `session-redis`), or short idle
+//! and absolute timeouts. Both backends declare this in their
+//! [`Capabilities`](session_core::Capabilities) (`server_side_revocation: false`).
+//!
+//! Concurrent requests cannot merge either: each response carries a whole cookie, and
+//! the browser keeps whichever arrives last (`merges_concurrent_writes: false`).
+//!
+//! # Features
+//!
+//! | feature | default | what it does |
+//! |---|---|---|
+//! | `zlib-compat` | off | compress Flask payloads with C zlib (`libz-sys`) instead of the pure-Rust backend, so compressed cookies are byte-identical to CPython's; Flask reads either |
+
 #![forbid(unsafe_code)]
 #![warn(missing_docs, unreachable_pub)]
 
 pub mod flask;
+mod flask_store;
+mod native;
+mod plan;
+pub mod secure;
+
+pub use crate::flask_store::{FlaskCookieStore, TIMES_KEY};
+pub use crate::native::CookieStore;
+
+/// The default cookie size limit, `name=value` in bytes: the most every common browser
+/// keeps for one cookie.
+pub const DEFAULT_MAX_COOKIE_BYTES: usize = 4093;

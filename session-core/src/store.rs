@@ -223,6 +223,10 @@ impl<S: RecordStore + ?Sized> RecordStore for Arc<S> {
 /// Anything an adapter can serve sessions from: a [`SessionBackend`], or a
 /// [`RecordStore`], which is wrapped in [`ServerSide`](crate::ServerSide) with its
 /// defaults.
+///
+/// Every `RecordStore` gets this for free. A type that implements [`SessionBackend`]
+/// directly (a cookie backend) implements it too, as `type Backend = Self`; a blanket
+/// impl for both kinds cannot exist, as a type could be both.
 pub trait IntoSessionBackend {
     /// The backend this turns into.
     type Backend: SessionBackend;

@@ -37,6 +37,7 @@
 #![allow(clippy::unwrap_used)]
 
 pub mod backend;
+pub mod e2e;
 mod faulty;
 mod harness;
 mod macros;

@@ -154,8 +154,7 @@ impl Session {
     pub fn remove(&self, key: &str) -> bool {
         let present = self.contains(key);
         if present {
-            // Shrinking a session cannot break a size limit.
-            let _ = self.write(Change::Remove(key.to_owned()));
+            self.shrink(Change::Remove(key.to_owned()));
         }
         present
     }
@@ -176,7 +175,7 @@ impl Session {
     /// Removes every value. The session id stays; use [`Session::destroy`] at logout.
     pub fn clear(&self) {
         if !self.is_empty() {
-            let _ = self.write(Change::Clear);
+            self.shrink(Change::Clear);
         }
     }
 
@@ -260,7 +259,7 @@ impl Session {
                 _ => return Vec::new(),
             }
         };
-        let _ = self.write(Change::DrainFlashes(stored.len()));
+        self.shrink(Change::DrainFlashes(stored.len()));
         stored.iter().filter_map(Flash::from_value).collect()
     }
 
@@ -364,6 +363,17 @@ impl Session {
     }
 
     fn write(&self, change: Change) -> Result<(), SessionError> {
+        self.apply(change, true)
+    }
+
+    /// Applies a change that only removes data. It skips the size check: a session that is
+    /// already over a backend's limit (sent by an older version, say) must still be able to
+    /// shrink. A finished session ignores it, as it ignores reads.
+    fn shrink(&self, change: Change) {
+        let _already_saved = self.apply(change, false);
+    }
+
+    fn apply(&self, change: Change, check_size: bool) -> Result<(), SessionError> {
         let mut guard = self.lock();
         let state = &mut *guard;
         if state.saved {
@@ -371,7 +381,7 @@ impl Session {
         }
         state.accessed = true;
         let undo = change.apply(&mut state.record)?;
-        if let Some(limit) = &state.size_limit {
+        if let Some(limit) = state.size_limit.as_ref().filter(|_| check_size) {
             if let Err(error) = limit(&state.record) {
                 undo.revert(&mut state.record);
                 return Err(error);

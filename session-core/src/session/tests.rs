@@ -233,3 +233,30 @@ fn debug_shows_keys_not_values() -> TestResult {
     );
     Ok(())
 }
+
+#[test]
+fn shrinking_writes_pass_even_over_the_limit() -> TestResult {
+    let refuse_everything: SizeLimit = Arc::new(|_: &Record| {
+        Err(SessionError::TooLarge {
+            size: 1,
+            limit: 0,
+            backend: "test",
+            advice: "none",
+        })
+    });
+    let mut loaded = record();
+    loaded.data.insert("a".into(), json!(1));
+    loaded
+        .data
+        .insert(FLASHES_KEY.into(), json!([["message", "hi"]]));
+    let session = Session::loaded(None, loaded).with_size_limit(refuse_everything);
+    assert!(session.insert("b", 2).is_err());
+    assert_eq!(session.take_flashes().len(), 1);
+    assert!(session.remove("a"));
+    assert!(
+        session.is_empty(),
+        "removals apply although the session is over its limit"
+    );
+    assert_eq!(session.finish().changes.len(), 2);
+    Ok(())
+}

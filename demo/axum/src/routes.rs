@@ -1,0 +1,180 @@
+//! The demo's routes, as DESIGN.md's demo contract describes them.
+
+use std::sync::Arc;
+
+use adapter_axum::Session;
+use axum::extract::rejection::FormRejection;
+use axum::extract::{DefaultBodyLimit, Form, State};
+use axum::http::StatusCode;
+use axum::response::{Html, IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+use axum::Router;
+use demo_support::{TemplateError, Templates};
+use serde::Deserialize;
+
+/// The largest request body accepted: well above the 1 MiB a server-side session holds,
+/// so that a session too large for its backend is refused by the session (a 413 naming
+/// the session's size and limit) rather than by the body limit.
+const BODY_LIMIT: usize = 16 * 1024 * 1024;
+
+/// What every handler can reach.
+#[derive(Clone)]
+pub(crate) struct AppState {
+    templates: Arc<Templates>,
+}
+
+/// The demo's routes, without the session layer.
+pub(crate) fn router(templates: Templates) -> Router {
+    Router::new()
+        .route("/", get(index))
+        .route("/login", get(login_form).post(login))
+        .route("/show", get(show))
+        .route("/counter", post(counter))
+        .route("/data", post(data))
+        .route("/logout", get(logout).post(logout))
+        .layer(DefaultBodyLimit::max(BODY_LIMIT))
+        .with_state(AppState {
+            templates: Arc::new(templates),
+        })
+}
+
+/// The fields of a submitted form; `None` when the body is not a form (a missing field,
+/// for the handler to refuse with 400).
+fn form_fields<T>(form: Result<Form<T>, FormRejection>) -> Result<Option<T>, BodyTooLarge> {
+    match form {
+        Ok(Form(fields)) => Ok(Some(fields)),
+        Err(rejection) if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE => Err(BodyTooLarge),
+        Err(_) => Ok(None),
+    }
+}
+
+/// A request body over [`BODY_LIMIT`].
+struct BodyTooLarge;
+
+impl IntoResponse for BodyTooLarge {
+    fn into_response(self) -> Response {
+        let message = format!("The request body is over the {BODY_LIMIT}-byte limit.");
+        (StatusCode::PAYLOAD_TOO_LARGE, message).into_response()
+    }
+}
+
+/// The home page: who is logged in, and pending flash messages (shown once).
+async fn index(State(app): State<AppState>, session: Session) -> Result<Html<String>, Error> {
+    let username = session.get::<String>("username")?;
+    let flashes = session.take_flashes();
+    Ok(Html(app.templates.index(username.as_deref(), &flashes)?))
+}
+
+/// The login form. It does not take the session: showing it costs no store access.
+async fn login_form(State(app): State<AppState>) -> Result<Html<String>, Error> {
+    Ok(Html(app.templates.login(None, None, None)?))
+}
+
+#[derive(Deserialize)]
+struct LoginForm {
+    username: Option<String>,
+}
+
+/// Logs in: a new session id (against session fixation), the name, a welcome flash.
+async fn login(
+    State(app): State<AppState>,
+    session: Session,
+    form: Result<Form<LoginForm>, FormRejection>,
+) -> Result<Response, Error> {
+    let fields = match form_fields(form) {
+        Ok(fields) => fields,
+        Err(too_large) => return Ok(too_large.into_response()),
+    };
+    let submitted = fields.and_then(|fields| fields.username);
+    let name = match demo_support::username(submitted.as_deref()) {
+        Ok(name) => name,
+        Err(invalid) => {
+            let page =
+                app.templates
+                    .login(None, Some(&invalid.to_string()), submitted.as_deref())?;
+            return Ok((StatusCode::BAD_REQUEST, Html(page)).into_response());
+        }
+    };
+    session.regenerate();
+    session.insert("username", name)?;
+    session.flash(demo_support::welcome(name))?;
+    Ok(Redirect::to("/").into_response())
+}
+
+/// The user name as plain text, byte for byte; 401 when nobody is logged in.
+async fn show(session: Session) -> Result<Response, Error> {
+    Ok(match session.get::<String>("username")? {
+        Some(name) => name.into_response(),
+        None => (StatusCode::UNAUTHORIZED, "Not logged in").into_response(),
+    })
+}
+
+/// Adds one to the session's counter; concurrent requests all count.
+async fn counter(session: Session) -> Result<String, Error> {
+    let value = session.update("counter", |n: Option<i64>| n.unwrap_or(0).saturating_add(1))?;
+    Ok(value.to_string())
+}
+
+#[derive(Deserialize)]
+struct DataForm {
+    key: Option<String>,
+    value: Option<String>,
+}
+
+/// Stores a string under a key; a session too large for its backend is a 413 that says
+/// so (from [`adapter_axum::Error`]).
+async fn data(
+    session: Session,
+    form: Result<Form<DataForm>, FormRejection>,
+) -> Result<Response, Error> {
+    let fields = match form_fields(form) {
+        Ok(fields) => fields.and_then(|fields| Some((fields.key?, fields.value?))),
+        Err(too_large) => return Ok(too_large.into_response()),
+    };
+    let Some((key, value)) = fields.filter(|(key, _)| !key.is_empty()) else {
+        return Ok((
+            StatusCode::BAD_REQUEST,
+            "The form needs a non-empty `key` and a `value`.",
+        )
+            .into_response());
+    };
+    session.insert(key, value)?;
+    Ok("Stored".into_response())
+}
+
+/// Ends the session: gone on the server, removal cookie on the client.
+async fn logout(session: Session) -> Redirect {
+    session.destroy();
+    Redirect::to("/")
+}
+
+/// What a handler can fail with.
+#[derive(Debug, thiserror::Error)]
+enum Error {
+    #[error(transparent)]
+    Session(#[from] adapter_axum::Error),
+    #[error("could not render a page")]
+    Template(#[from] TemplateError),
+}
+
+impl From<adapter_axum::SessionError> for Error {
+    fn from(error: adapter_axum::SessionError) -> Self {
+        Self::Session(error.into())
+    }
+}
+
+impl IntoResponse for Error {
+    fn into_response(self) -> Response {
+        match self {
+            Self::Session(error) => error.into_response(),
+            Self::Template(error) => {
+                tracing::error!(%error, "could not render a page");
+                (
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    "Internal error: could not render the page.",
+                )
+                    .into_response()
+            }
+        }
+    }
+}

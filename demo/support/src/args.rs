@@ -1,0 +1,159 @@
+//! The command-line flags both demos share.
+
+use std::fmt;
+use std::time::Duration;
+
+use clap::{Args, ValueEnum};
+
+/// The flags of both demos but `--addr`, whose default differs per framework: each demo
+/// declares `--addr` itself and flattens this struct next to it.
+///
+/// # Examples
+///
+/// ```
+/// use clap::Parser;
+/// use demo_support::{BackendKind, CommonArgs};
+///
+/// #[derive(Parser)]
+/// struct Cli {
+///     #[arg(long, env = "DEMO_ADDR", default_value = "127.0.0.1:3000")]
+///     addr: String,
+///     #[command(flatten)]
+///     common: CommonArgs,
+/// }
+///
+/// let cli = Cli::try_parse_from(["demo", "--backend", "memory", "--idle-timeout", "1.5"])?;
+/// assert_eq!(cli.common.backend, BackendKind::Memory);
+/// assert_eq!(cli.common.idle_timeout, Some(std::time::Duration::from_millis(1500)));
+/// # Ok::<(), clap::Error>(())
+/// ```
+#[derive(Args, Clone, Debug)]
+#[non_exhaustive]
+pub struct CommonArgs {
+    /// Where sessions are kept.
+    #[arg(long, env = "SESSION_BACKEND", value_enum, default_value_t = BackendKind::Sqlite)]
+    pub backend: BackendKind,
+
+    /// The database of the sqlite or redis backends [default: sqlite://demo-sessions.db,
+    /// or redis://127.0.0.1:6379 for the redis backends].
+    #[arg(long, env = "DATABASE_URL", value_name = "URL")]
+    pub database_url: Option<String>,
+
+    /// Any string; the keys that sign session cookies are derived from it. Without it a
+    /// random key is used and sessions end when the demo restarts.
+    #[arg(
+        long,
+        env = "SESSION_SECRET_KEY",
+        value_name = "STRING",
+        hide_env_values = true
+    )]
+    pub secret_key: Option<String>,
+
+    /// End sessions after this many seconds without a request (fractions allowed).
+    #[arg(long, value_name = "SECS", value_parser = parse_secs)]
+    pub idle_timeout: Option<Duration>,
+
+    /// End sessions this many seconds after they started, however active.
+    #[arg(long, value_name = "SECS", value_parser = parse_secs)]
+    pub absolute_timeout: Option<Duration>,
+
+    /// Make sessions permanent: the cookie lives this many seconds, renewed on each save.
+    #[arg(long, value_name = "SECS", value_parser = parse_secs)]
+    pub lifetime: Option<Duration>,
+
+    /// Drop the cookie's `Secure` attribute, for plain http beyond localhost.
+    #[arg(long)]
+    pub insecure_cookie: bool,
+}
+
+/// The session backends the demos know.
+#[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum BackendKind {
+    /// SQLite through sqlx (the default).
+    Sqlite,
+    /// The whole session in a signed cookie.
+    Cookie,
+    /// A cookie Flask can read and write.
+    FlaskCookie,
+    /// Redis.
+    Redis,
+    /// Redis records a Flask-Session app shares.
+    FlaskRedis,
+    /// This process's memory: gone at restart.
+    Memory,
+}
+
+impl BackendKind {
+    /// The flag value naming this backend.
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Sqlite => "sqlite",
+            Self::Cookie => "cookie",
+            Self::FlaskCookie => "flask-cookie",
+            Self::Redis => "redis",
+            Self::FlaskRedis => "flask-redis",
+            Self::Memory => "memory",
+        }
+    }
+
+    /// The `--database-url` used when none is given, for backends that have one.
+    pub fn default_database_url(self) -> Option<&'static str> {
+        match self {
+            Self::Sqlite => Some("sqlite://demo-sessions.db"),
+            Self::Redis | Self::FlaskRedis => Some("redis://127.0.0.1:6379"),
+            Self::Cookie | Self::FlaskCookie | Self::Memory => None,
+        }
+    }
+}
+
+impl fmt::Display for BackendKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+impl CommonArgs {
+    /// The database URL in effect: the flag, or the backend's default.
+    pub fn database_url(&self) -> Option<&str> {
+        self.database_url
+            .as_deref()
+            .or_else(|| self.backend.default_database_url())
+    }
+}
+
+/// Seconds, whole or fractional, greater than zero.
+fn parse_secs(value: &str) -> Result<Duration, String> {
+    let secs: f64 = value
+        .trim()
+        .parse()
+        .map_err(|_| format!("`{value}` is not a number of seconds"))?;
+    match Duration::try_from_secs_f64(secs) {
+        Ok(duration) if !duration.is_zero() => Ok(duration),
+        _ => Err(format!(
+            "`{value}` must be a number of seconds greater than zero"
+        )),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn seconds_parse_whole_and_fractional_and_refuse_zero() {
+        assert_eq!(parse_secs("2"), Ok(Duration::from_secs(2)));
+        assert_eq!(parse_secs("0.25"), Ok(Duration::from_millis(250)));
+        for bad in ["0", "-1", "soon", "NaN", "inf"] {
+            assert!(parse_secs(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn flag_names_match_the_value_enum() {
+        for kind in BackendKind::value_variants() {
+            let name = kind.to_possible_value().map(|v| v.get_name().to_owned());
+            assert_eq!(name.as_deref(), Some(kind.name()));
+        }
+    }
+}

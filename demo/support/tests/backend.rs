@@ -1,0 +1,130 @@
+//! Backend selection against real stores: a SQLite file created on first use, memory, and
+//! the backends not wired in yet.
+
+#![allow(clippy::unwrap_used)]
+
+use clap::Parser;
+use demo_support::{session_manager, CommonArgs, Secret, StartupError};
+
+#[derive(Parser)]
+struct Cli {
+    #[command(flatten)]
+    common: CommonArgs,
+}
+
+fn args(flags: &[&str]) -> CommonArgs {
+    Cli::try_parse_from(std::iter::once("demo").chain(flags.iter().copied()))
+        .unwrap()
+        .common
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn sqlite_creates_a_missing_file_and_sessions_survive_a_restart() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("sessions.db");
+    let url = format!("sqlite://{}", path.display());
+    assert!(url.starts_with("sqlite:///"), "an absolute path: {url}");
+    let flags = [
+        "--backend",
+        "sqlite",
+        "--database-url",
+        &url,
+        "--secret-key",
+        "k",
+    ];
+
+    let manager = session_manager(&args(&flags), &Secret::new(Some("k")).unwrap())
+        .await
+        .unwrap();
+    assert!(path.exists(), "the database file is created");
+    let session = manager.load(None).await.unwrap();
+    session.insert("username", "ada").unwrap();
+    let cookie = manager.save(&session).await.unwrap().set_cookie.unwrap();
+    let value = manager
+        .find_cookie([cookie.split(';').next().unwrap()])
+        .unwrap();
+    drop(manager);
+
+    // A restart with the same secret: the signed cookie still names the session.
+    let manager = session_manager(&args(&flags), &Secret::new(Some("k")).unwrap())
+        .await
+        .unwrap();
+    let session = manager.load(Some(&value)).await.unwrap();
+    assert_eq!(
+        session.get::<String>("username").unwrap().as_deref(),
+        Some("ada")
+    );
+
+    // Another secret cannot use it: the visitor is anonymous.
+    let other = session_manager(&args(&flags), &Secret::new(Some("other")).unwrap())
+        .await
+        .unwrap();
+    assert!(other.load(Some(&value)).await.unwrap().is_empty());
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn every_backend_starts_and_keeps_a_session() {
+    let secret = Secret::new(Some("a demo secret")).unwrap();
+    for backend in ["memory", "cookie", "flask-cookie", "redis", "flask-redis"] {
+        let manager = session_manager(&args(&["--backend", backend]), &secret)
+            .await
+            .unwrap_or_else(|e| {
+                panic!("{backend} (is Redis running? `scripts/test.sh` starts it): {e}")
+            });
+        let session = manager.load(None).await.unwrap();
+        session.insert("username", "ada").unwrap();
+        let cookie = manager.save(&session).await.unwrap().set_cookie.unwrap();
+        let value = manager.find_cookie([cookie.split(';').next().unwrap()]);
+        let session = manager.load(value.as_deref()).await.unwrap();
+        assert_eq!(
+            session.get::<String>("username").unwrap().as_deref(),
+            Some("ada"),
+            "{backend}"
+        );
+        if backend == "flask-redis" {
+            assert!(
+                !value.unwrap_or_default().contains('.'),
+                "Flask-Session ids are bare"
+            );
+        }
+    }
+}
+
+#[tokio::test]
+async fn an_unreachable_store_is_a_startup_error_naming_the_backend() {
+    let flags = [
+        "--backend",
+        "redis",
+        "--database-url",
+        "redis://127.0.0.1:1",
+    ];
+    let error = session_manager(&args(&flags), &Secret::new(None).unwrap())
+        .await
+        .err()
+        .unwrap();
+    assert!(matches!(error, StartupError::Connect { .. }), "{error:?}");
+    assert!(error.to_string().contains("`redis`"), "{error}");
+}
+
+#[tokio::test]
+async fn an_unopenable_database_is_a_startup_error_naming_it() {
+    let dir = tempfile::tempdir().unwrap();
+    // A directory is no database file.
+    let url = format!("sqlite://{}", dir.path().display());
+    let error = session_manager(
+        &args(&["--database-url", &url]),
+        &Secret::new(None).unwrap(),
+    )
+    .await
+    .err()
+    .unwrap();
+    let message = demo_support::error_chain(&error);
+    assert!(
+        message.starts_with("could not start the `sqlite` session backend"),
+        "{message}"
+    );
+    assert!(
+        message.contains(&dir.path().display().to_string()),
+        "{message}"
+    );
+}

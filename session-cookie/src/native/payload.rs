@@ -1,0 +1,117 @@
+//! The JSON a native cookie seals: `{"c":<created_at ms>,"p":true,"d":{..data..}}`.
+//!
+//! The issue time (the session's last activity) is in the sealed header, not here, and
+//! `p` is left out for browser-session cookies.
+
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+use session_core::{Record, SessionConfig, Timestamp};
+
+#[derive(Serialize)]
+struct PayloadRef<'a> {
+    #[serde(rename = "c")]
+    created_at: Timestamp,
+    #[serde(rename = "p", skip_serializing_if = "is_false")]
+    permanent: bool,
+    #[serde(rename = "d")]
+    data: &'a Map<String, Value>,
+}
+
+#[derive(Deserialize)]
+struct PayloadOwned {
+    #[serde(rename = "c")]
+    created_at: Timestamp,
+    #[serde(rename = "p", default)]
+    permanent: bool,
+    #[serde(rename = "d")]
+    data: Map<String, Value>,
+}
+
+fn is_false(value: &bool) -> bool {
+    !value
+}
+
+fn payload(record: &Record) -> PayloadRef<'_> {
+    PayloadRef {
+        created_at: record.created_at,
+        permanent: record.permanent,
+        data: &record.data,
+    }
+}
+
+/// The payload of `record`.
+pub(crate) fn to_json(record: &Record) -> Result<Vec<u8>, serde_json::Error> {
+    serde_json::to_vec(&payload(record))
+}
+
+/// The length of [`to_json`]'s output, counted without building it.
+pub(crate) fn json_len(record: &Record) -> usize {
+    struct Counter(usize);
+    impl std::io::Write for Counter {
+        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+            self.0 += buf.len();
+            Ok(buf.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+    let mut counter = Counter(0);
+    // Serializing a map of JSON values into a counter cannot fail.
+    let _ = serde_json::to_writer(&mut counter, &payload(record));
+    counter.0
+}
+
+/// The record a payload issued at `issued_at` describes, its deadline computed by
+/// today's `config`; `None` when the JSON is not a payload.
+pub(crate) fn from_json(
+    json: &[u8],
+    issued_at: Timestamp,
+    config: &SessionConfig,
+) -> Option<Record> {
+    let payload: PayloadOwned = serde_json::from_slice(json).ok()?;
+    // A session cannot have been created after its cookie was issued.
+    let created_at = payload.created_at.min(issued_at);
+    Some(Record {
+        data: payload.data,
+        created_at,
+        last_active: issued_at,
+        expires_at: config.expires_at(created_at, issued_at),
+        permanent: payload.permanent,
+        version: 0,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+
+    use serde_json::json;
+
+    use super::*;
+
+    #[test]
+    fn counted_length_matches_and_round_trip_keeps_everything() {
+        let config = SessionConfig::default();
+        let mut record = config.new_record(Timestamp::from_unix_millis(1_000));
+        for permanent in [false, true] {
+            record.permanent = permanent;
+            record.data.insert("k".into(), json!({"é": [1, 2.5, null]}));
+            let bytes = to_json(&record).unwrap();
+            assert_eq!(bytes.len(), json_len(&record));
+            let issued = Timestamp::from_unix_millis(5_000);
+            let back = from_json(&bytes, issued, &config).unwrap();
+            assert_eq!(
+                (back.data, back.created_at, back.permanent),
+                (record.data.clone(), record.created_at, permanent)
+            );
+            assert_eq!(back.last_active, issued);
+        }
+        assert_eq!(
+            String::from_utf8(to_json(&config.new_record(Timestamp::from_unix_millis(7))).unwrap())
+                .unwrap(),
+            r#"{"c":7,"d":{}}"#
+        );
+        assert!(from_json(b"[]", Timestamp::from_unix_millis(0), &config).is_none());
+    }
+}

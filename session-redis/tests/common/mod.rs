@@ -1,0 +1,115 @@
+//! What the tests share: the real Redis at 127.0.0.1:6379, a fresh key prefix per store,
+//! and cleanup of what a test stored.
+
+#![allow(dead_code, unreachable_pub, clippy::unwrap_used)]
+
+use std::sync::Mutex;
+
+use redis::Commands as _;
+use session_core::SessionConfig;
+use session_redis::{FlaskSessionStore, RedisConfig, RedisStore};
+
+pub const REDIS_URL: &str = "redis://127.0.0.1:6379";
+
+const START_REDIS: &str =
+    "start it with `redis-server --daemonize yes --bind 127.0.0.1 --port 6379 --save \"\"` \
+     (or run scripts/test.sh, which installs and starts it)";
+
+/// A key prefix no other test (or earlier run) uses.
+pub fn unique_prefix(tag: &str) -> String {
+    let mut bytes = [0_u8; 8];
+    getrandom::fill(&mut bytes).unwrap();
+    let hex: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
+    format!("test:{tag}:{hex}:")
+}
+
+/// A store on the shared Redis under `prefix`; fails the test with how to start Redis.
+pub async fn store(prefix: &str) -> RedisStore {
+    RedisConfig::new(REDIS_URL)
+        .with_prefix(prefix)
+        .connect()
+        .await
+        .unwrap_or_else(|error| {
+            panic!("Redis is not reachable at {REDIS_URL} ({error}); {START_REDIS}")
+        })
+}
+
+/// A Flask-Session store on the shared Redis under `prefix`.
+pub async fn flask_store(prefix: &str, config: &SessionConfig) -> FlaskSessionStore {
+    RedisConfig::new(REDIS_URL)
+        .with_prefix(prefix)
+        .connect_flask_session(config)
+        .await
+        .unwrap_or_else(|error| {
+            panic!("Redis is not reachable at {REDIS_URL} ({error}); {START_REDIS}")
+        })
+}
+
+/// A plain blocking connection, for inspecting Redis behind the store's back.
+pub fn raw_connection(url: &str) -> redis::Connection {
+    redis::Client::open(url)
+        .and_then(|client| client.get_connection())
+        .unwrap_or_else(|error| panic!("Redis is not reachable at {url} ({error}); {START_REDIS}"))
+}
+
+/// Every key under `prefix` with its contents (hash fields or string value), as bytes.
+pub fn dump(url: &str, prefix: &str) -> Vec<u8> {
+    let mut conn = raw_connection(url);
+    let keys: Vec<String> = conn
+        .scan_match::<_, String>(format!("{prefix}*"))
+        .unwrap()
+        .collect();
+    let mut out = Vec::new();
+    for key in keys {
+        out.extend_from_slice(key.as_bytes());
+        out.push(b'\n');
+        let kind: String = redis::cmd("TYPE").arg(&key).query(&mut conn).unwrap();
+        if kind == "hash" {
+            let fields: Vec<Vec<u8>> = conn.hgetall(&key).unwrap();
+            for field in fields {
+                out.extend_from_slice(&field);
+                out.push(b'\n');
+            }
+        } else if kind == "string" {
+            let value: Vec<u8> = conn.get(&key).unwrap();
+            out.extend_from_slice(&value);
+            out.push(b'\n');
+        }
+    }
+    out
+}
+
+/// Deletes every key under `prefix`.
+pub fn delete_prefix(url: &str, prefix: &str) {
+    let Ok(mut conn) = redis::Client::open(url).and_then(|client| client.get_connection()) else {
+        return;
+    };
+    let keys: Vec<String> = match conn.scan_match::<_, String>(format!("{prefix}*")) {
+        Ok(keys) => keys.collect(),
+        Err(_) => return,
+    };
+    if !keys.is_empty() {
+        let _: Result<(), _> = conn.del(keys);
+    }
+}
+
+/// The prefixes a harness handed out, deleted from Redis when the harness is dropped, so
+/// the tests leave the shared Redis as they found it.
+#[derive(Default)]
+pub struct Cleanup {
+    prefixes: Mutex<Vec<String>>,
+}
+
+impl Cleanup {
+    pub fn track(&self, prefix: &str) {
+        self.prefixes.lock().unwrap().push(prefix.to_owned());
+    }
+}
+
+impl Drop for Cleanup {
+    fn drop(&mut self) {
+        for prefix in self.prefixes.get_mut().unwrap().drain(..) {
+            delete_prefix(REDIS_URL, &prefix);
+        }
+    }
+}

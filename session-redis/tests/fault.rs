@@ -1,0 +1,240 @@
+//! Outages against a Redis this test runs itself (`/usr/bin/redis-server` on a free
+//! port): a hung server and a dead one give errors that adapters answer with 503 (never a
+//! panic, a hang, an empty session or a half-applied write), and service resumes by itself
+//! once Redis is back.
+
+#![allow(clippy::unwrap_used)]
+
+mod common;
+
+use std::net::TcpListener;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use session_core::{SessionConfig, SessionError, SessionManager};
+use session_redis::RedisConfig;
+
+const REDIS_SERVER: &str = "/usr/bin/redis-server";
+/// The longest any one call may take before the test calls it a hang: far above the
+/// store's 300 ms command timeout, so only a real hang trips it.
+const HANG: Duration = Duration::from_secs(10);
+
+/// A redis-server child process, killed when dropped (also when the test panics).
+struct Server {
+    child: Child,
+    port: u16,
+    running: bool,
+}
+
+impl Server {
+    fn start(port: u16) -> Self {
+        assert!(
+            std::path::Path::new(REDIS_SERVER).exists(),
+            "{REDIS_SERVER} is missing: install Debian's redis-server (scripts/test.sh does)"
+        );
+        let child = Command::new(REDIS_SERVER)
+            .args(["--port", &port.to_string(), "--bind", "127.0.0.1"])
+            .args(["--save", "", "--appendonly", "no", "--daemonize", "no"])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        let server = Self {
+            child,
+            port,
+            running: true,
+        };
+        server.wait_until_ready();
+        server
+    }
+
+    fn url(&self) -> String {
+        format!("redis://127.0.0.1:{}", self.port)
+    }
+
+    fn wait_until_ready(&self) {
+        let deadline = Instant::now() + Duration::from_secs(10);
+        for _ in 0..200 {
+            let ready = redis::Client::open(self.url())
+                .and_then(|client| client.get_connection_with_timeout(Duration::from_millis(200)))
+                .and_then(|mut conn| redis::cmd("PING").query::<String>(&mut conn));
+            if ready.is_ok() || Instant::now() > deadline {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
+    fn signal(&self, signal: &str) {
+        let status = Command::new("kill")
+            .args([signal, &self.child.id().to_string()])
+            .status()
+            .unwrap();
+        assert!(status.success(), "kill {signal} failed");
+    }
+
+    fn kill(&mut self) {
+        if self.running {
+            // A stopped process must be continued before it can act on the kill.
+            let _ = Command::new("kill")
+                .args(["-CONT", &self.child.id().to_string()])
+                .stderr(Stdio::null())
+                .status();
+            let _ = self.child.kill();
+            let _ = self.child.wait();
+            self.running = false;
+        }
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        self.kill();
+    }
+}
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// Runs `call`, failing the test if it hangs.
+async fn bounded<T>(what: &str, call: impl std::future::Future<Output = T>) -> T {
+    tokio::time::timeout(HANG, call)
+        .await
+        .unwrap_or_else(|_| panic!("{what} hung for {HANG:?} instead of failing"))
+}
+
+fn assert_unavailable<T: std::fmt::Debug>(what: &str, result: Result<T, SessionError>) {
+    match result {
+        Err(error) => assert!(
+            error.is_unavailable(),
+            "{what}: expected an unavailable error (503), got {error}"
+        ),
+        Ok(value) => panic!("{what} succeeded against a Redis that is down: {value:?}"),
+    }
+}
+
+/// Bounded in count and time: tries a full round trip until one succeeds.
+async fn wait_for_service(manager: &SessionManager) -> String {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    for _ in 0..120 {
+        let attempt = async {
+            let session = manager.load(None).await?;
+            session.insert("probe", true)?;
+            manager.save(&session).await
+        };
+        match bounded("a probe", attempt).await {
+            Ok(response) => return cookie_value(response.set_cookie.unwrap()),
+            Err(error) if error.is_unavailable() && Instant::now() < deadline => {
+                tokio::time::sleep(Duration::from_millis(250)).await;
+            }
+            Err(error) => panic!("service did not resume: {error}"),
+        }
+    }
+    panic!("service did not resume after 120 attempts");
+}
+
+fn cookie_value(set_cookie: String) -> String {
+    let pair = set_cookie.split(';').next().unwrap();
+    pair.split_once('=').unwrap().1.to_owned()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn outages_are_errors_and_service_resumes_by_itself() {
+    let port = free_port();
+    let mut server = Server::start(port);
+    let store = RedisConfig::new(server.url())
+        .with_command_timeout(Duration::from_millis(300))
+        .with_connect_timeout(Duration::from_millis(300))
+        .connect()
+        .await
+        .unwrap();
+    let manager = SessionManager::new(store, SessionConfig::default()).unwrap();
+
+    let session = manager.load(None).await.unwrap();
+    session.insert("user", "ada").unwrap();
+    session.insert("counter", 1).unwrap();
+    let cookie = cookie_value(manager.save(&session).await.unwrap().set_cookie.unwrap());
+
+    // --- A hung server: commands time out instead of hanging the request. ---
+    // (A loaded session holds its per-session lock until saved, so each step loads only
+    // when no other handle of the session is open.)
+    server.signal("-STOP");
+    assert_unavailable(
+        "load on a hung Redis",
+        bounded("load", manager.load(Some(&cookie))).await,
+    );
+    server.signal("-CONT");
+    wait_for_service(&manager).await;
+    let before = manager.load(Some(&cookie)).await.unwrap();
+    server.signal("-STOP");
+    before
+        .update("counter", |n: Option<u32>| n.unwrap_or(0) + 1)
+        .unwrap();
+    assert_unavailable(
+        "save on a hung Redis",
+        bounded("save", manager.save(&before)).await,
+    );
+    server.signal("-CONT");
+    wait_for_service(&manager).await;
+    // The timed-out save was sent before the hang was noticed, so Redis may have applied
+    // it on waking: the counter is one of the two values, never anything else.
+    let session = manager.load(Some(&cookie)).await.unwrap();
+    assert_eq!(
+        session.get::<String>("user").unwrap().as_deref(),
+        Some("ada")
+    );
+    let counter = session.get::<u32>("counter").unwrap();
+    assert!(matches!(counter, Some(1 | 2)), "counter is {counter:?}");
+    session
+        .update("counter", |n: Option<u32>| n.unwrap_or(0) + 10)
+        .unwrap();
+    manager.save(&session).await.unwrap();
+    let counter_before_outage = counter.map(|n| n + 10);
+
+    // --- A dead server: every store call fails as unavailable, nothing panics. ---
+    let loaded = manager.load(Some(&cookie)).await.unwrap();
+    server.kill();
+    loaded.insert("written during the outage", true).unwrap();
+    assert_unavailable(
+        "save with Redis down",
+        bounded("save", manager.save(&loaded)).await,
+    );
+    assert_unavailable(
+        "load with Redis down",
+        bounded("load", manager.load(Some(&cookie))).await,
+    );
+    let fresh = bounded("an anonymous load", manager.load(None))
+        .await
+        .unwrap();
+    fresh.insert("user", "grace").unwrap();
+    assert_unavailable(
+        "create with Redis down",
+        bounded("create", manager.save(&fresh)).await,
+    );
+
+    // --- Redis comes back (empty: no persistence); the connection re-dials by itself. ---
+    let mut server = Server::start(port);
+    let probe = wait_for_service(&manager).await;
+    let session = manager.load(Some(&probe)).await.unwrap();
+    assert_eq!(
+        session.get::<bool>("probe").unwrap(),
+        Some(true),
+        "service resumed with working round trips"
+    );
+    // The restarted Redis lost everything (`--save ""`), and nothing from the outage was
+    // written: the old id is unknown and is not adopted (strict mode).
+    let old = manager.load(Some(&cookie)).await.unwrap();
+    assert!(
+        old.is_empty(),
+        "no data may appear from the failed writes (had {counter_before_outage:?})"
+    );
+    old.insert("user", "ada").unwrap();
+    let reissued = cookie_value(manager.save(&old).await.unwrap().set_cookie.unwrap());
+    assert_ne!(reissued, cookie, "an unknown id gets a brand-new cookie");
+    server.kill();
+}

@@ -1,0 +1,120 @@
+//! The conformance kit's backend checks against `FlaskSessionStore` (Flask-Session's
+//! records) on the real Redis.
+//!
+//! Not run here, on purpose:
+//! - the record-store checks: they hand the store hashed keys and explicit version
+//!   numbers, while this mode is keyed by raw sids and versions by content fingerprints
+//!   (the store refuses hashed keys, see `hashed_keys_are_refused`);
+//!
+//! The idle- and absolute-timeout checks run against stores built for those timeouts, as
+//! this mode requires: it reconstructs last activity from the TTL and the configured
+//! window, and records the creation time (`_rs_created`) only when an absolute timeout is
+//! configured.
+
+#![allow(clippy::unwrap_used)]
+
+mod common;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use session_conformance::{backend, BackendHarness};
+use session_core::{RecordStore, ServerSide, SessionConfig, SessionId, StorageKey, StoreError};
+use session_redis::{FlaskSessionStore, RedisError};
+
+use crate::common::{flask_store, unique_prefix, Cleanup};
+
+struct FlaskHarness {
+    config: SessionConfig,
+    cleanup: Cleanup,
+}
+
+impl FlaskHarness {
+    fn new(config: SessionConfig) -> Self {
+        Self {
+            config,
+            cleanup: Cleanup::default(),
+        }
+    }
+}
+
+#[async_trait]
+impl BackendHarness for FlaskHarness {
+    type Backend = ServerSide<FlaskSessionStore>;
+
+    async fn backend(&self) -> Self::Backend {
+        let prefix = unique_prefix("flask-backend");
+        self.cleanup.track(&prefix);
+        flask_store(&prefix, &self.config).await.backend()
+    }
+
+    async fn second_process(&self, first: &Self::Backend) -> Self::Backend {
+        flask_store(first.store().prefix(), &self.config)
+            .await
+            .backend()
+    }
+
+    fn config(&self) -> SessionConfig {
+        self.config.clone()
+    }
+}
+
+macro_rules! flask_checks {
+    ($($check:ident),* $(,)?) => {
+        $(
+            #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+            async fn $check() {
+                backend::$check(&FlaskHarness::new(SessionConfig::default())).await;
+            }
+        )*
+    };
+}
+
+flask_checks!(
+    round_trip_every_json_type,
+    bad_cookies_are_anonymous,
+    untouched_sessions_write_nothing,
+    regenerate_changes_the_cookie_and_keeps_data,
+    destroy_removes_the_session,
+    writes_after_destroy_start_a_new_session,
+    flashes_are_shown_once,
+    permanent_sessions_get_persistent_cookies,
+    concurrent_updates,
+    oversized_writes_are_refused,
+);
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn idle_timeout_expires_idle_sessions() {
+    let config = SessionConfig::default().with_idle_timeout(Duration::from_secs(2));
+    backend::idle_timeout_expires_idle_sessions(&FlaskHarness::new(config)).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn absolute_timeout_ends_active_sessions() {
+    let config = SessionConfig::default().with_absolute_timeout(Duration::from_secs(2));
+    backend::absolute_timeout_ends_active_sessions(&FlaskHarness::new(config)).await;
+}
+
+/// A hashed storage key handed to the store directly fails loudly instead of silently
+/// finding nothing.
+#[tokio::test(flavor = "multi_thread")]
+async fn hashed_keys_are_refused() {
+    let harness = FlaskHarness::new(SessionConfig::default());
+    let prefix = unique_prefix("flask-hashed");
+    harness.cleanup.track(&prefix);
+    let store = Arc::new(flask_store(&prefix, &harness.config).await);
+    let key = StorageKey::hashed(&SessionId::generate().unwrap());
+    let error = store.load(&key).await.unwrap_err();
+    let StoreError::Backend(source) = error else {
+        panic!("expected a backend error, got {error:?}");
+    };
+    assert!(matches!(
+        source.downcast_ref::<RedisError>(),
+        Some(RedisError::HashedKeyInFlaskMode)
+    ));
+    assert!(
+        source.to_string().contains("FlaskSessionStore::backend()"),
+        "the error says what to do"
+    );
+}

@@ -1,0 +1,79 @@
+//! Server-side sessions in one SQLite file, through `sqlx`: the embedded default.
+//!
+//! [`SqliteStore`] implements [`RecordStore`](session_core::RecordStore); wrap it in
+//! [`ServerSide`](session_core::ServerSide) (or hand it to an adapter, which does) to get
+//! ids, hashing, expiry and conflict replay.
+//!
+//! # Examples
+//!
+//! ```
+//! use session_core::{CookieUpdate, ServerSide, SessionBackend, SessionConfig};
+//! use session_sqlite::SqliteStore;
+//!
+//! # tokio::runtime::Builder::new_current_thread().enable_all().build()?.block_on(async {
+//! let dir = tempfile::tempdir()?;
+//! let url = format!("sqlite://{}", dir.path().join("sessions.db").display());
+//! let store = SqliteStore::connect(&url).await?; // creates the file and its schema
+//! let backend = ServerSide::new(store);
+//! let config = SessionConfig::default();
+//!
+//! let session = backend.load(None, &config).await?;
+//! session.insert("username", "ada")?;
+//! let CookieUpdate::Set { value, .. } = backend.save(session.finish(), &config).await? else {
+//!     panic!("a new session sets a cookie");
+//! };
+//!
+//! let again = backend.load(Some(&value), &config).await?;
+//! assert_eq!(again.get::<String>("username")?.as_deref(), Some("ada"));
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! # })?;
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+//!
+//! # The database
+//!
+//! - **URLs**: `sqlite://relative.db`, `sqlite:///absolute/path.db` (a missing file is
+//!   created, its directory is not), `sqlite::memory:` (a private in-memory database
+//!   per store).
+//! - **Schema**: table `session_records`, one row per session, keyed by `id_hash`, the
+//!   SHA-256 of the session id (the raw id never reaches the store); `data` is the JSON
+//!   object of the session's values; `created_at`, `last_active`, `expires_at` are unix
+//!   milliseconds; `permanent`; `version` for compare-and-swap. An index on
+//!   `expires_at` serves cleanup. The crate owns `session_records` and
+//!   `session_sqlite_migrations` (its schema versions), and migrates them on connect,
+//!   safely even when several processes open a new file at once.
+//! - **Concurrency**: WAL journal (readers never wait for the writer), a few reader
+//!   connections and one writer connection, a busy timeout. Every write is one
+//!   conditional statement (a key change is two in one `BEGIN IMMEDIATE` transaction),
+//!   so several processes can share one file without losing updates. A load is one
+//!   prepared statement on an idle connection: no per-request pragmas, no pool pings.
+//! - **Durability**: `synchronous=NORMAL`: an application crash loses nothing that was
+//!   acknowledged; a power loss can drop the last commits. See [`SqliteStoreOptions`].
+//! - **Cleanup**: a background task deletes expired rows in batches of 1000 every 60
+//!   seconds, and stops when the store is dropped or closed.
+//! - **Errors**: [`SqliteError`] names the file and keeps sqlx's error; the store maps it
+//!   to `StoreError::Unavailable` (busy, locked, I/O, cannot open), `StoreError::Corrupt`
+//!   (a row that does not decode) or `StoreError::Backend`.
+//!
+//! For maintenance of your own (an integrity check, a backup),
+//! [`SqliteStore::acquire_writer`] lends the write connection.
+//!
+//! The crate has no feature flags.
+
+#![forbid(unsafe_code)]
+#![warn(missing_docs, unreachable_pub)]
+
+mod cleanup;
+mod conns;
+mod error;
+mod options;
+mod record_store;
+mod schema;
+mod store;
+
+pub use crate::error::SqliteError;
+pub use crate::options::SqliteStoreOptions;
+pub use crate::store::SqliteStore;
+
+#[cfg(test)]
+mod tests;

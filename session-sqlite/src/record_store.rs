@@ -1,0 +1,274 @@
+//! The [`RecordStore`] contract in SQL: one statement per operation (two, in one
+//! transaction, for a key change), every write conditional on the row being live.
+
+use async_trait::async_trait;
+use serde_json::{Map, Value};
+use session_core::{Record, RecordStore, StorageKey, StoreError, Timestamp};
+use sqlx::query::Query;
+use sqlx::sqlite::{SqliteArguments, SqliteRow};
+use sqlx::{Connection as _, Row as _, Sqlite};
+
+use crate::store::Db;
+use crate::{SqliteError, SqliteStore};
+
+const LOAD: &str = "SELECT data, created_at, last_active, expires_at, permanent, version
+    FROM session_records WHERE id_hash = ?1 AND expires_at > ?2";
+
+/// Inserts, or takes over an expired row under the same key; a live row makes it a no-op
+/// (0 rows changed), which is the collision.
+const CREATE: &str = "INSERT INTO session_records
+        (id_hash, data, created_at, last_active, expires_at, permanent, version)
+    VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)
+    ON CONFLICT (id_hash) DO UPDATE SET
+        data = excluded.data, created_at = excluded.created_at,
+        last_active = excluded.last_active, expires_at = excluded.expires_at,
+        permanent = excluded.permanent, version = excluded.version
+    WHERE session_records.expires_at <= ?8";
+
+/// The compare-and-swap: 0 rows changed means another writer got there first, or the
+/// row is gone or expired.
+const SAVE: &str = "UPDATE session_records SET
+        data = ?2, created_at = ?3, last_active = ?4, expires_at = ?5, permanent = ?6, version = ?7
+    WHERE id_hash = ?1 AND version = ?8 AND expires_at > ?9";
+
+/// The first half of a key change: the old row must be live at the expected version.
+const TAKE_OLD: &str =
+    "DELETE FROM session_records WHERE id_hash = ?1 AND version = ?2 AND expires_at > ?3";
+
+const TOUCH: &str = "UPDATE session_records SET last_active = ?2, expires_at = ?3
+    WHERE id_hash = ?1 AND expires_at > ?4";
+
+const DELETE: &str = "DELETE FROM session_records WHERE id_hash = ?1";
+
+/// One bounded batch, so cleanup never holds the write lock for long.
+const DELETE_EXPIRED: &str = "DELETE FROM session_records WHERE id_hash IN
+    (SELECT id_hash FROM session_records WHERE expires_at <= ?1 LIMIT ?2)";
+
+#[async_trait]
+impl RecordStore for SqliteStore {
+    async fn load(&self, key: &StorageKey) -> Result<Option<Record>, StoreError> {
+        const OP: &str = "load a session";
+        let db = self.db();
+        let mut conn = db
+            .reader
+            .acquire()
+            .await
+            .map_err(|error| db.query_error(OP, error))?;
+        let result = sqlx::query(LOAD)
+            .bind(key.as_str())
+            .bind(Timestamp::now().as_unix_millis())
+            .fetch_optional(&mut *conn)
+            .await;
+        conn.check(&result).await;
+        drop(conn);
+        let row = result.map_err(|error| db.query_error(OP, error))?;
+        Ok(row.map(|row| decode(db, &row)).transpose()?)
+    }
+
+    async fn create(&self, key: &StorageKey, record: &Record) -> Result<(), StoreError> {
+        let db = self.db();
+        let query = insert(key, encode_data(db, record)?, record);
+        if db.write("create a session", query).await? == 0 {
+            return Err(StoreError::KeyCollision);
+        }
+        Ok(())
+    }
+
+    async fn save(
+        &self,
+        key: &StorageKey,
+        record: &Record,
+        expected_version: u64,
+    ) -> Result<(), StoreError> {
+        let db = self.db();
+        let data = encode_data(db, record)?;
+        let query = sqlx::query(SAVE)
+            .bind(key.as_str())
+            .bind(data)
+            .bind(record.created_at.as_unix_millis())
+            .bind(record.last_active.as_unix_millis())
+            .bind(record.expires_at.as_unix_millis())
+            .bind(record.permanent)
+            .bind(version_to_sql(record.version))
+            .bind(version_to_sql(expected_version))
+            .bind(Timestamp::now().as_unix_millis());
+        if db.write("save a session", query).await? == 0 {
+            return Err(StoreError::Conflict);
+        }
+        Ok(())
+    }
+
+    async fn change_key(
+        &self,
+        old: &StorageKey,
+        new: &StorageKey,
+        record: &Record,
+        expected_version: u64,
+    ) -> Result<(), StoreError> {
+        let db = self.db();
+        let error = |error| db.query_error("change a session's key", error);
+        let mut conn = db.writer.acquire().await.map_err(error)?;
+        // IMMEDIATE takes the write lock up front: a deferred transaction that read first
+        // could find another process committed meanwhile and fail with SQLITE_BUSY.
+        let mut tx = conn.begin_with("BEGIN IMMEDIATE").await.map_err(error)?;
+        let taken = sqlx::query(TAKE_OLD)
+            .bind(old.as_str())
+            .bind(version_to_sql(expected_version))
+            .bind(Timestamp::now().as_unix_millis())
+            .execute(&mut *tx)
+            .await
+            .map_err(error)?
+            .rows_affected();
+        if taken == 0 {
+            // Dropping `tx` rolls back, though nothing was changed.
+            return Err(StoreError::Conflict);
+        }
+        let inserted = insert(new, encode_data(db, record)?, record)
+            .execute(&mut *tx)
+            .await
+            .map_err(error)?
+            .rows_affected();
+        if inserted == 0 {
+            // Returning before commit rolls back, so the old row comes back.
+            return Err(StoreError::KeyCollision);
+        }
+        tx.commit().await.map_err(error)?;
+        Ok(())
+    }
+
+    async fn delete(&self, key: &StorageKey) -> Result<(), StoreError> {
+        let query = sqlx::query(DELETE).bind(key.as_str());
+        self.db().write("delete a session", query).await?;
+        Ok(())
+    }
+
+    async fn touch(
+        &self,
+        key: &StorageKey,
+        last_active: Timestamp,
+        expires_at: Timestamp,
+    ) -> Result<(), StoreError> {
+        let query = sqlx::query(TOUCH)
+            .bind(key.as_str())
+            .bind(last_active.as_unix_millis())
+            .bind(expires_at.as_unix_millis())
+            .bind(Timestamp::now().as_unix_millis());
+        self.db().write("refresh a session's expiry", query).await?;
+        Ok(())
+    }
+
+    async fn delete_expired(&self) -> Result<u64, StoreError> {
+        Ok(self.db().delete_expired(self.cleanup_batch()).await?)
+    }
+}
+
+impl Db {
+    /// Runs one writing statement on the writer connection; returns the rows it changed.
+    async fn write<'q>(
+        &self,
+        operation: &'static str,
+        query: Query<'q, Sqlite, SqliteArguments<'q>>,
+    ) -> Result<u64, SqliteError> {
+        let mut conn = self
+            .writer
+            .acquire()
+            .await
+            .map_err(|error| self.query_error(operation, error))?;
+        let result = query.execute(&mut *conn).await;
+        conn.check(&result).await;
+        Ok(result
+            .map_err(|error| self.query_error(operation, error))?
+            .rows_affected())
+    }
+
+    /// Deletes every row expired by now, `batch` rows per statement, and counts them.
+    /// Each batch commits on its own, so other writers get the lock in between.
+    pub(crate) async fn delete_expired(&self, batch: u32) -> Result<u64, SqliteError> {
+        let now = Timestamp::now().as_unix_millis();
+        let mut total = 0;
+        loop {
+            let query = sqlx::query(DELETE_EXPIRED).bind(now).bind(i64::from(batch));
+            let deleted = self.write("delete expired sessions", query).await?;
+            total += deleted;
+            if deleted < u64::from(batch) {
+                return Ok(total);
+            }
+            tokio::task::yield_now().await;
+        }
+    }
+}
+
+/// [`CREATE`] with its arguments bound.
+fn insert<'q>(
+    key: &'q StorageKey,
+    data: String,
+    record: &Record,
+) -> Query<'q, Sqlite, SqliteArguments<'q>> {
+    sqlx::query(CREATE)
+        .bind(key.as_str())
+        .bind(data)
+        .bind(record.created_at.as_unix_millis())
+        .bind(record.last_active.as_unix_millis())
+        .bind(record.expires_at.as_unix_millis())
+        .bind(record.permanent)
+        .bind(version_to_sql(record.version))
+        .bind(Timestamp::now().as_unix_millis())
+}
+
+fn encode_data(db: &Db, record: &Record) -> Result<String, SqliteError> {
+    serde_json::to_string(&record.data).map_err(|source| SqliteError::Encode {
+        path: db.path.to_path_buf(),
+        source,
+    })
+}
+
+/// A row of [`LOAD`] as a record; any column that does not decode makes it corrupt.
+fn decode(db: &Db, row: &SqliteRow) -> Result<Record, SqliteError> {
+    let corrupt = |column: &'static str, source: Box<dyn std::error::Error + Send + Sync>| {
+        SqliteError::Corrupt {
+            path: db.path.to_path_buf(),
+            column,
+            source,
+        }
+    };
+    // By index, in the order of LOAD: cheaper than looking names up on every load.
+    let int = |index: usize, column: &'static str| {
+        row.try_get::<i64, _>(index)
+            .map_err(|error| corrupt(column, error.into()))
+    };
+    let text: &str = row
+        .try_get(0)
+        .map_err(|error| corrupt("data", error.into()))?;
+    let data: Map<String, Value> =
+        serde_json::from_str(text).map_err(|error| corrupt("data", error.into()))?;
+    Ok(Record {
+        data,
+        created_at: Timestamp::from_unix_millis(int(1, "created_at")?),
+        last_active: Timestamp::from_unix_millis(int(2, "last_active")?),
+        expires_at: Timestamp::from_unix_millis(int(3, "expires_at")?),
+        permanent: int(4, "permanent")? != 0,
+        version: version_from_sql(int(5, "version")?),
+    })
+}
+
+/// Versions are `u64` and SQLite integers `i64`: the bits are stored as they are, so
+/// every version round-trips and equality (all compare-and-swap needs) is preserved.
+fn version_to_sql(version: u64) -> i64 {
+    i64::from_ne_bytes(version.to_ne_bytes())
+}
+
+fn version_from_sql(version: i64) -> u64 {
+    u64::from_ne_bytes(version.to_ne_bytes())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn versions_round_trip_through_sql_integers() {
+        for version in [0, 1, u64::from(u32::MAX), i64::MAX as u64, u64::MAX] {
+            assert_eq!(version_from_sql(version_to_sql(version)), version);
+        }
+    }
+}

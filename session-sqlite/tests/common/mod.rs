@@ -1,0 +1,48 @@
+//! Shared helpers for the integration tests: temp databases and what is in them.
+#![allow(dead_code, unreachable_pub)]
+
+use std::path::{Path, PathBuf};
+
+use session_sqlite::{SqliteStore, SqliteStoreOptions};
+use sqlx::Row as _;
+
+/// A URL for `path`, absolute form.
+pub fn url(path: &Path) -> String {
+    format!("sqlite://{}", path.display())
+}
+
+/// A fresh database file in a new temp dir (kept alive by the returned guard).
+pub async fn temp_store(options: SqliteStoreOptions) -> (tempfile::TempDir, PathBuf, SqliteStore) {
+    let dir = tempfile::tempdir().expect("a temp dir");
+    let path = dir.path().join("sessions.db");
+    let store = options
+        .connect(&url(&path))
+        .await
+        .expect("a new database opens");
+    (dir, path, store)
+}
+
+/// The main file and its WAL as bytes, then every row's key and data.
+pub async fn dump(store: &SqliteStore) -> Vec<u8> {
+    let mut bytes = Vec::new();
+    for suffix in ["", "-wal"] {
+        let mut file = store.path().as_os_str().to_owned();
+        file.push(suffix);
+        if let Ok(content) = std::fs::read(&file) {
+            bytes.extend_from_slice(&content);
+        }
+    }
+    let rows = sqlx::query("SELECT id_hash, data FROM session_records")
+        .fetch_all(&mut *store.acquire_writer().await.expect("the write connection"))
+        .await
+        .expect("rows can be read");
+    for row in rows {
+        let key: String = row.get(0);
+        let data: String = row.get(1);
+        bytes.extend_from_slice(key.as_bytes());
+        bytes.push(b'\n');
+        bytes.extend_from_slice(data.as_bytes());
+        bytes.push(b'\n');
+    }
+    bytes
+}

@@ -1,0 +1,60 @@
+//! End-to-end suites for the demo sites (feature `e2e`): each demo binary started as a
+//! process on a free loopback port and driven over real HTTP, one scenario per rule of
+//! the demo contract, the same scenarios for every framework and every backend.
+//!
+//! - [`Demo`] builds a demo binary once per test process (`cargo build`, path read from
+//!   cargo's JSON messages), starts it with `--addr 127.0.0.1:PORT --backend ...
+//!   --secret-key ...` and the database URL the backend needs, waits until it answers
+//!   and kills it on drop, printing its output when a test failed.
+//! - [`Visitor`] is an HTTP client that never follows redirects and keeps its cookies in
+//!   a jar the test can read, replay and tamper with; [`Reply`] and [`SetCookie`] take
+//!   answers apart.
+//! - [`scenarios`] holds one async function per scenario and [`e2e_suite!`](crate::e2e_suite)
+//!   expands them all into `#[tokio::test]`s.
+//! - What a backend cannot do by nature (revoke a cookie, survive a restart in memory) is
+//!   declared in [`Backend::capabilities`]; scenarios then assert the declared behaviour,
+//!   never skip.
+//! - [`webdriver`] (feature `browser`) logs in and out in a real Chromium.
+//!
+//! # Examples
+//!
+//! ```
+//! use session_conformance::e2e::{text_after, Backend, SetCookie};
+//!
+//! // The capability table the scenarios follow.
+//! assert!(Backend::Sqlite.capabilities().server_side_revocation);
+//! assert!(!Backend::from_flag("cookie").capabilities().server_side_revocation);
+//! assert!(!Backend::Memory.capabilities().survives_restart);
+//!
+//! // Taking a demo's answers apart.
+//! let cookie = SetCookie::parse("session=abc; HttpOnly; SameSite=Lax; Path=/; Max-Age=0").unwrap();
+//! assert!(cookie.is_removal() && cookie.http_only);
+//! let html = "<p>Logged in as Ada &amp; Bob</p>";
+//! assert_eq!(text_after(html, "Logged in as ").as_deref(), Some("Ada & Bob"));
+//! ```
+//!
+//! In a test file (here against demo-axum with SQLite):
+//!
+//! ```ignore
+//! session_conformance::e2e_suite!(sqlite, package = "demo-axum", bin = "demo-axum", backend = "sqlite");
+//! ```
+
+#![cfg(feature = "e2e")]
+
+mod backend;
+mod binary;
+pub(crate) mod demo;
+mod error;
+mod macros;
+mod reply;
+pub mod scenarios;
+mod visitor;
+#[cfg(feature = "browser")]
+pub mod webdriver;
+
+pub use self::backend::{Backend, Capabilities, Storage};
+pub use self::binary::demo_binary;
+pub use self::demo::{Demo, DemoConfig, DemoSpec};
+pub use self::error::E2eError;
+pub use self::reply::{decode_entities, text_after, Reply, SetCookie};
+pub use self::visitor::{form_urlencoded, Visitor, SESSION_COOKIE};

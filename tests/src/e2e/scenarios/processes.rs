@@ -1,0 +1,136 @@
+//! Processes and storage: two demos on one store, restarts, where the database goes.
+
+use super::limits::race;
+use super::{assert_anonymous, assert_logged_in, config, count, login, start, NAME};
+use crate::e2e::{DemoSpec, Storage, Visitor};
+
+/// How many `POST /counter` race across the two processes.
+const ACROSS: u64 = 40;
+
+/// Two demo processes with the same storage and key, as two machines behind a load
+/// balancer: a login on one is a login on the other, and 40 concurrent counters split
+/// across both all count (the store's compare-and-swap, not a lock in one process, keeps
+/// them). The memory backend declares each process separate: the other process does not
+/// know the session. Cookie backends share by the key but declare last-write-wins.
+pub async fn two_processes_share_one_store(spec: &DemoSpec) {
+    let config = config(spec);
+    let (first, mut visitor) = start(&config).await;
+    let second = config.start().await.unwrap();
+    login(&mut visitor, NAME).await;
+    let mut there = visitor.at(&second);
+    let capabilities = spec.backend.capabilities();
+    if !capabilities.shared_by_processes {
+        assert_anonymous(
+            &mut there,
+            "--backend memory declares per-process sessions; the second process",
+        )
+        .await;
+        return;
+    }
+    assert_logged_in(&mut there, NAME, "the second process").await;
+    let visitors: Vec<Visitor> = (0..ACROSS)
+        .map(|i| {
+            if i % 2 == 0 {
+                visitor.at(&first)
+            } else {
+                visitor.at(&second)
+            }
+        })
+        .collect();
+    let mut values = race(visitors, "across two processes").await;
+    values.sort_unstable();
+    if capabilities.merges_concurrent_writes {
+        // A request's answer is the value its handler computed; when a compare-and-swap
+        // conflict makes the store replay the update on newer data, the stored value moves
+        // on but the answer was already written, so answers may repeat. The count may not.
+        assert!(
+            values.iter().all(|value| (1..=ACROSS).contains(value)),
+            "{ACROSS} concurrent increments across two processes answered values outside 1..={ACROSS}: {values:?}"
+        );
+        assert_eq!(
+            count(&mut there, "after the race").await,
+            ACROSS + 1,
+            "{ACROSS} concurrent increments across two processes must all count (answers: {values:?})"
+        );
+    } else {
+        assert_eq!(
+            values,
+            vec![1; values.len()],
+            "--backend {}: declared last-write-wins across processes",
+            spec.backend
+        );
+    }
+}
+
+/// A restart with the same `--secret-key` (and database) keeps the login and the data.
+/// The memory backend declares that a restart forgets every session.
+pub async fn restart_keeps_logins(spec: &DemoSpec) {
+    let (mut demo, mut visitor) = start(&config(spec)).await;
+    login(&mut visitor, NAME).await;
+    assert_eq!(count(&mut visitor, "before the restart").await, 1);
+    demo.restart().await.unwrap();
+    let mut visitor = visitor.at(&demo);
+    if spec.backend.capabilities().survives_restart {
+        assert_logged_in(
+            &mut visitor,
+            NAME,
+            "after a restart with the same --secret-key",
+        )
+        .await;
+        assert_eq!(
+            count(&mut visitor, "after the restart").await,
+            2,
+            "the session's data must survive the restart"
+        );
+    } else {
+        assert_anonymous(
+            &mut visitor,
+            "--backend memory declares that a restart forgets sessions; after it",
+        )
+        .await;
+    }
+}
+
+/// `--database-url` puts the store where it says: `sqlite:///abs/path.db` and
+/// `sqlite://relative.db` (relative to the working directory) both create their file.
+/// Backends without a database file leave the working directory alone.
+pub async fn database_url_forms(spec: &DemoSpec) {
+    let config = config(spec);
+    if spec.backend.capabilities().storage != Storage::SqliteFile {
+        let (_demo, mut visitor) = start(&config).await;
+        login(&mut visitor, NAME).await;
+        assert_logged_in(&mut visitor, NAME, "after login").await;
+        let default_file = config.dir().join("demo-sessions.db");
+        assert!(
+            !default_file.exists(),
+            "--backend {} needs no SQLite file, yet created {}",
+            spec.backend,
+            default_file.display()
+        );
+        return;
+    }
+    let relative = config
+        .clone()
+        .with_database_url(Some("sqlite://relative.db".to_owned()));
+    for (form, config, file) in [
+        (
+            "sqlite:///abs/path.db",
+            config.clone(),
+            config.dir().join("sessions.db"),
+        ),
+        (
+            "sqlite://relative.db",
+            relative,
+            config.dir().join("relative.db"),
+        ),
+    ] {
+        let (_demo, mut visitor) = start(&config).await;
+        login(&mut visitor, NAME).await;
+        assert_logged_in(&mut visitor, NAME, &format!("with --database-url {form}")).await;
+        assert!(
+            file.exists(),
+            "--database-url {form} should have created {}",
+            file.display()
+        );
+    }
+}
