@@ -4,9 +4,11 @@
 //! that expand every check into a `#[tokio::test]` for your store. Depend on this crate
 //! from your store's tests and run:
 //!
-//! ```ignore
-//! session_conformance::record_store_tests!(MyHarness::new());
-//! session_conformance::backend_tests!(MyBackendHarness::new());
+//! ```
+//! # use session_conformance::{MemoryBackendHarness as MyBackendHarness, MemoryHarness as MyHarness};
+//! session_conformance::record_store_tests!(MyHarness);
+//! session_conformance::backend_tests!(MyBackendHarness);
+//! # fn main() {}
 //! ```
 //!
 //! - [`record_store`] checks a [`RecordStore`](session_core::RecordStore) (layer 2): round

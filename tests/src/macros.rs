@@ -3,8 +3,9 @@
 /// Expands every [`record_store`](crate::record_store) check into a
 /// `#[tokio::test(flavor = "multi_thread")]`, building the harness from `$harness` in each.
 ///
-/// ```ignore
+/// ```
 /// session_conformance::record_store_tests!(session_conformance::MemoryHarness);
+/// # fn main() {}
 /// ```
 #[macro_export]
 macro_rules! record_store_tests {
@@ -30,8 +31,9 @@ macro_rules! record_store_tests {
 /// Expands every [`backend`](crate::backend) check into a
 /// `#[tokio::test(flavor = "multi_thread")]`, building the harness from `$harness` in each.
 ///
-/// ```ignore
+/// ```
 /// session_conformance::backend_tests!(session_conformance::MemoryBackendHarness);
+/// # fn main() {}
 /// ```
 #[macro_export]
 macro_rules! backend_tests {
