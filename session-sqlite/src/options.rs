@@ -2,6 +2,7 @@
 
 use std::path::{Path, PathBuf};
 use std::str::FromStr;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -117,8 +118,7 @@ impl SqliteStoreOptions {
     /// Opens (creating if missing) the database at `url` and migrates its schema.
     ///
     /// `url` is `sqlite://relative/path.db`, `sqlite:///absolute/path.db` or
-    /// `sqlite::memory:` (one private in-memory database per store, served by a single
-    /// connection).
+    /// `sqlite::memory:` (a private in-memory database per store).
     ///
     /// # Errors
     ///
@@ -171,7 +171,7 @@ impl SqliteStoreOptions {
         } else {
             self.open_file(options).await?
         };
-        schema::migrate(&db.writer, &db.path).await?;
+        schema::migrate(&db).await?;
         Ok(SqliteStore::new(db, &self))
     }
 
@@ -182,8 +182,9 @@ impl SqliteStoreOptions {
             source,
         };
         // WAL is a property of the file, so only the writer sets it; readers find it.
+        let writer_options = options.clone().journal_mode(SqliteJournalMode::Wal);
         let writer = self
-            .open_retrying(options.clone().journal_mode(SqliteJournalMode::Wal), 1)
+            .open_retrying(writer_options, 1)
             .await
             .map_err(open_error)?;
         let reader = self
@@ -197,20 +198,33 @@ impl SqliteStoreOptions {
         })
     }
 
-    /// Each connection to `:memory:` is its own database, so one connection serves reads
-    /// and writes.
+    /// A named in-memory database in SQLite's shared cache, so the writer and the
+    /// readers see one database (plain connections to `:memory:` would each have their
+    /// own). It lives while a connection to it is open: the writer's stays open until
+    /// [`SqliteStore::close`].
     async fn open_memory(&self, options: SqliteConnectOptions) -> Result<Db, SqliteError> {
+        static NEXT_MEMORY_DB: AtomicUsize = AtomicUsize::new(0);
         let path: Arc<Path> = Arc::from(Path::new(":memory:"));
-        let conns = Conns::open(options, 1, self.acquire_timeout())
+        let options = if options.get_filename() == Path::new(":memory:") {
+            let n = NEXT_MEMORY_DB.fetch_add(1, Ordering::Relaxed);
+            options.filename(format!("file:session-sqlite-memory-{n}"))
+        } else {
+            options
+        };
+        let options = options.in_memory(true).shared_cache(true);
+        let open_error = |source| SqliteError::Open {
+            path: PathBuf::from(&*path),
+            source,
+        };
+        let writer = Conns::open(options.clone(), 1, self.acquire_timeout())
             .await
-            .map_err(|source| SqliteError::Open {
-                path: PathBuf::from(&*path),
-                source,
-            })?;
-        let conns = Arc::new(conns);
+            .map_err(open_error)?;
+        let reader = Conns::open(options, self.readers(), self.acquire_timeout())
+            .await
+            .map_err(open_error)?;
         Ok(Db {
-            reader: Arc::clone(&conns),
-            writer: conns,
+            reader: Arc::new(reader),
+            writer: Arc::new(writer),
             path,
         })
     }

@@ -67,8 +67,12 @@ impl RecordStore for SqliteStore {
 
     async fn create(&self, key: &StorageKey, record: &Record) -> Result<(), StoreError> {
         let db = self.db();
-        let query = insert(key, encode_data(db, record)?, record);
-        if db.write("create a session", query).await? == 0 {
+        let data = encode_data(db, record)?;
+        if db
+            .write("create a session", insert(key, &data, record))
+            .await?
+            == 0
+        {
             return Err(StoreError::KeyCollision);
         }
         Ok(())
@@ -82,17 +86,19 @@ impl RecordStore for SqliteStore {
     ) -> Result<(), StoreError> {
         let db = self.db();
         let data = encode_data(db, record)?;
-        let query = sqlx::query(SAVE)
-            .bind(key.as_str())
-            .bind(data)
-            .bind(record.created_at.as_unix_millis())
-            .bind(record.last_active.as_unix_millis())
-            .bind(record.expires_at.as_unix_millis())
-            .bind(record.permanent)
-            .bind(version_to_sql(record.version))
-            .bind(version_to_sql(expected_version))
-            .bind(Timestamp::now().as_unix_millis());
-        if db.write("save a session", query).await? == 0 {
+        let save = {
+            sqlx::query(SAVE)
+                .bind(key.as_str())
+                .bind(data.as_str())
+                .bind(record.created_at.as_unix_millis())
+                .bind(record.last_active.as_unix_millis())
+                .bind(record.expires_at.as_unix_millis())
+                .bind(record.permanent)
+                .bind(version_to_sql(record.version))
+                .bind(version_to_sql(expected_version))
+                .bind(Timestamp::now().as_unix_millis())
+        };
+        if db.write("save a session", save).await? == 0 {
             return Err(StoreError::Conflict);
         }
         Ok(())
@@ -107,6 +113,7 @@ impl RecordStore for SqliteStore {
     ) -> Result<(), StoreError> {
         let db = self.db();
         let error = |error| db.query_error("change a session's key", error);
+        let data = encode_data(db, record)?;
         let mut conn = db.writer.acquire().await.map_err(error)?;
         // IMMEDIATE takes the write lock up front: a deferred transaction that read first
         // could find another process committed meanwhile and fail with SQLITE_BUSY.
@@ -120,10 +127,11 @@ impl RecordStore for SqliteStore {
             .map_err(error)?
             .rows_affected();
         if taken == 0 {
-            // Dropping `tx` rolls back, though nothing was changed.
+            drop(tx); // rolls back, though nothing was changed
+            drop(conn);
             return Err(StoreError::Conflict);
         }
-        let inserted = insert(new, encode_data(db, record)?, record)
+        let inserted = insert(new, &data, record)
             .execute(&mut *tx)
             .await
             .map_err(error)?
@@ -137,8 +145,8 @@ impl RecordStore for SqliteStore {
     }
 
     async fn delete(&self, key: &StorageKey) -> Result<(), StoreError> {
-        let query = sqlx::query(DELETE).bind(key.as_str());
-        self.db().write("delete a session", query).await?;
+        let delete = sqlx::query(DELETE).bind(key.as_str());
+        self.db().write("delete a session", delete).await?;
         Ok(())
     }
 
@@ -148,12 +156,14 @@ impl RecordStore for SqliteStore {
         last_active: Timestamp,
         expires_at: Timestamp,
     ) -> Result<(), StoreError> {
-        let query = sqlx::query(TOUCH)
-            .bind(key.as_str())
-            .bind(last_active.as_unix_millis())
-            .bind(expires_at.as_unix_millis())
-            .bind(Timestamp::now().as_unix_millis());
-        self.db().write("refresh a session's expiry", query).await?;
+        let touch = {
+            sqlx::query(TOUCH)
+                .bind(key.as_str())
+                .bind(last_active.as_unix_millis())
+                .bind(expires_at.as_unix_millis())
+                .bind(Timestamp::now().as_unix_millis())
+        };
+        self.db().write("refresh a session's expiry", touch).await?;
         Ok(())
     }
 
@@ -169,16 +179,11 @@ impl Db {
         operation: &'static str,
         query: Query<'q, Sqlite, SqliteArguments<'q>>,
     ) -> Result<u64, SqliteError> {
-        let mut conn = self
-            .writer
-            .acquire()
-            .await
-            .map_err(|error| self.query_error(operation, error))?;
+        let error = |error| self.query_error(operation, error);
+        let mut conn = self.writer.acquire().await.map_err(error)?;
         let result = query.execute(&mut *conn).await;
         conn.check(&result).await;
-        Ok(result
-            .map_err(|error| self.query_error(operation, error))?
-            .rows_affected())
+        Ok(result.map_err(error)?.rows_affected())
     }
 
     /// Deletes every row expired by now, `batch` rows per statement, and counts them.
@@ -201,7 +206,7 @@ impl Db {
 /// [`CREATE`] with its arguments bound.
 fn insert<'q>(
     key: &'q StorageKey,
-    data: String,
+    data: &'q str,
     record: &Record,
 ) -> Query<'q, Sqlite, SqliteArguments<'q>> {
     sqlx::query(CREATE)

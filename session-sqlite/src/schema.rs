@@ -11,7 +11,7 @@ use std::path::Path;
 use session_core::Timestamp;
 use sqlx::{Connection as _, Executor as _, SqliteConnection};
 
-use crate::conns::Conns;
+use crate::store::Db;
 use crate::SqliteError;
 
 /// Every migration in order: (version, SQL). Append only; never edit a released one.
@@ -34,12 +34,13 @@ const RECORD_VERSION: &str =
     "INSERT INTO session_sqlite_migrations (version, applied_at) VALUES (?1, ?2)";
 
 /// Brings the database behind `writer` up to [`LATEST`].
-pub(crate) async fn migrate(writer: &Conns, path: &Path) -> Result<(), SqliteError> {
+pub(crate) async fn migrate(db: &Db) -> Result<(), SqliteError> {
+    let path: &Path = &db.path;
     let open_error = |source| SqliteError::Open {
         path: path.to_owned(),
         source,
     };
-    let mut conn = writer.acquire().await.map_err(open_error)?;
+    let mut conn = db.writer.acquire().await.map_err(open_error)?;
     let found = current_version(&mut conn).await.map_err(open_error)?;
     if found == LATEST {
         return Ok(());

@@ -80,7 +80,7 @@ mod backend {
     session_conformance::backend_tests!(SqliteHarness::new());
 }
 
-/// The same kit against an in-memory database, which runs on a single connection.
+/// The same kit against an in-memory database (shared-cache connections, no WAL).
 mod memory {
     use async_trait::async_trait;
     use session_conformance::StoreHarness;

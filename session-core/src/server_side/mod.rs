@@ -1,6 +1,7 @@
 //! Turns any [`RecordStore`] into a [`SessionBackend`]: id issuing, hashing at rest,
 //! strict mode, expiry on load, per-session serialisation and compare-and-swap retries.
 
+mod backoff;
 mod id_cookie;
 mod locks;
 
@@ -48,7 +49,9 @@ pub enum KeyScheme {
 ///   [`SessionConfig`]; unchanged sessions are touched per the refresh policy.
 /// - **Concurrency**: requests on one session in this process are serialised from load to
 ///   save; across processes, saves are compare-and-swap and a conflict replays this
-///   request's writes (including `update` closures) on the latest record.
+///   request's writes (including `update` closures) on the latest record, after a short
+///   jittered pause (up to 16 ms, on Tokio's timer) so competing processes fall out of
+///   lockstep.
 ///
 /// # Examples
 ///
@@ -225,6 +228,7 @@ impl<S: RecordStore> ServerSide<S> {
                         attempt,
                         "session changed concurrently; replaying this request's writes"
                     );
+                    backoff::pause(attempt).await;
                     match self.store.load(&key).await? {
                         Some(fresh) if !config.is_expired(&fresh, now) => {
                             version = fresh.version;
