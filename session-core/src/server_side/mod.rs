@@ -13,8 +13,8 @@ use tracing::{debug, warn};
 use self::locks::SessionLocks;
 use crate::{
     Capabilities, ChangeSet, CookieUpdate, IntoSessionBackend, Outcome, Record, RecordStore,
-    Session, SessionBackend, SessionConfig, SessionError, SessionId, StorageKey, StoreError,
-    Timestamp,
+    Session, SessionBackend, SessionConfig, SessionError, SessionId, SizeLimit, StorageKey,
+    StoreError, Timestamp,
 };
 
 /// How many times a save is tried against concurrent writers before giving up. Inside one
@@ -82,6 +82,8 @@ pub struct ServerSide<S> {
     locks: SessionLocks,
     key_scheme: KeyScheme,
     max_session_bytes: Option<usize>,
+    /// The check built once from `max_session_bytes` and shared by every session.
+    size_limit: Option<SizeLimit>,
     max_attempts: u32,
 }
 
@@ -98,6 +100,7 @@ impl<S: RecordStore> ServerSide<S> {
             store,
             locks: SessionLocks::default(),
             max_session_bytes: Some(DEFAULT_MAX_SESSION_BYTES),
+            size_limit: Some(json_size_limit(DEFAULT_MAX_SESSION_BYTES)),
             max_attempts: DEFAULT_MAX_ATTEMPTS,
         }
     }
@@ -105,6 +108,7 @@ impl<S: RecordStore> ServerSide<S> {
     /// Sets the largest session (as JSON) a write may produce; `None` for no limit.
     pub fn with_max_session_bytes(mut self, limit: Option<usize>) -> Self {
         self.max_session_bytes = limit;
+        self.size_limit = limit.map(json_size_limit);
         self
     }
 
@@ -127,21 +131,9 @@ impl<S: RecordStore> ServerSide<S> {
     }
 
     fn prepare(&self, session: Session) -> Session {
-        match self.max_session_bytes {
+        match &self.size_limit {
             None => session,
-            Some(limit) => session.with_size_limit(Arc::new(move |record: &Record| {
-                let size = json_size(&record.data);
-                if size > limit {
-                    Err(SessionError::TooLarge {
-                        size,
-                        limit,
-                        backend: "server-side",
-                        advice: "store less in the session, or raise the limit with `ServerSide::with_max_session_bytes`",
-                    })
-                } else {
-                    Ok(())
-                }
-            })),
+            Some(limit) => session.with_size_limit(Arc::clone(limit)),
         }
     }
 
@@ -365,6 +357,23 @@ impl<S: RecordStore> IntoSessionBackend for ServerSide<S> {
     fn into_backend(self) -> Self {
         self
     }
+}
+
+/// The check that a session's data stays within `limit` bytes of JSON.
+fn json_size_limit(limit: usize) -> SizeLimit {
+    Arc::new(move |record: &Record| {
+        let size = json_size(&record.data);
+        if size > limit {
+            Err(SessionError::TooLarge {
+                size,
+                limit,
+                backend: "server-side",
+                advice: "store less in the session, or raise the limit with `ServerSide::with_max_session_bytes`",
+            })
+        } else {
+            Ok(())
+        }
+    })
 }
 
 /// The length of `value` as compact JSON, without building the string.
