@@ -74,7 +74,7 @@ pub use crate::id::{InvalidSessionId, RandomSourceError, SessionId, StorageKey};
 pub use crate::keys::{Key, KeyError, KeyId, KeyRing, MIN_KEY_BYTES};
 pub use crate::manager::{SessionManager, SessionResponse};
 pub use crate::memory::MemoryStore;
-pub use crate::record::Record;
+pub use crate::record::{json_len, Record};
 pub use crate::server_side::{KeyScheme, ServerSide};
 pub use crate::session::{ChangeSet, Flash, Origin, Outcome, Session, SizeLimit};
 pub use crate::store::{

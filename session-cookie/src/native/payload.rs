@@ -46,20 +46,7 @@ pub(crate) fn to_json(record: &Record) -> Result<Vec<u8>, serde_json::Error> {
 
 /// The length of [`to_json`]'s output, counted without building it.
 pub(crate) fn json_len(record: &Record) -> usize {
-    struct Counter(usize);
-    impl std::io::Write for Counter {
-        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-            self.0 += buf.len();
-            Ok(buf.len())
-        }
-        fn flush(&mut self) -> std::io::Result<()> {
-            Ok(())
-        }
-    }
-    let mut counter = Counter(0);
-    // Serializing a map of JSON values into a counter cannot fail.
-    let _ = serde_json::to_writer(&mut counter, &payload(record));
-    counter.0
+    session_core::json_len(&payload(record))
 }
 
 /// The record a payload issued at `issued_at` describes, its deadline computed by

@@ -362,7 +362,7 @@ impl<S: RecordStore> IntoSessionBackend for ServerSide<S> {
 /// The check that a session's data stays within `limit` bytes of JSON.
 fn json_size_limit(limit: usize) -> SizeLimit {
     Arc::new(move |record: &Record| {
-        let size = json_size(&record.data);
+        let size = crate::json_len(&record.data);
         if size > limit {
             Err(SessionError::TooLarge {
                 size,
@@ -374,24 +374,6 @@ fn json_size_limit(limit: usize) -> SizeLimit {
             Ok(())
         }
     })
-}
-
-/// The length of `value` as compact JSON, without building the string.
-fn json_size(value: &serde_json::Map<String, serde_json::Value>) -> usize {
-    struct Counter(usize);
-    impl std::io::Write for Counter {
-        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-            self.0 += buf.len();
-            Ok(buf.len())
-        }
-        fn flush(&mut self) -> std::io::Result<()> {
-            Ok(())
-        }
-    }
-    let mut counter = Counter(0);
-    // Writing a Map of JSON values to a counter cannot fail.
-    let _ = serde_json::to_writer(&mut counter, value);
-    counter.0
 }
 
 #[cfg(test)]

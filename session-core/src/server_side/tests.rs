@@ -251,11 +251,11 @@ async fn oversized_sessions_are_refused_at_insert() -> TestResult {
 }
 
 #[test]
-fn json_size_matches_serde_json() -> TestResult {
+fn json_len_matches_serde_json() -> TestResult {
     let value = json!({"a": [1, 2.5, "three", null], "b": {"c": "ünï"}});
     let serde_json::Value::Object(map) = value else {
         return Err("object".into());
     };
-    assert_eq!(json_size(&map), serde_json::to_vec(&map)?.len());
+    assert_eq!(crate::json_len(&map), serde_json::to_vec(&map)?.len());
     Ok(())
 }
