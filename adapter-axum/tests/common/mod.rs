@@ -3,107 +3,18 @@
 
 #![allow(dead_code, unreachable_pub, clippy::unwrap_used)]
 
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::Arc;
 
-use adapter_axum::{
-    Error, MemoryStore, RecordStore, Session, SessionConfig, SessionLayer, StoreError,
-};
-use async_trait::async_trait;
+use adapter_axum::{Error, MemoryStore, Session, SessionConfig, SessionLayer};
 use axum::body::Body;
 use axum::http::{Request, Response, StatusCode};
 use axum::routing::{get, post};
 use axum::Router;
-use session_core::{Record, StorageKey, Timestamp};
+use session_conformance::FaultyStore;
 
-/// A [`MemoryStore`] that can be told to fail, and counts what it is asked.
-#[derive(Clone, Default)]
-pub struct FlakyStore {
-    inner: MemoryStore,
-    pub fail_loads: Arc<AtomicBool>,
-    pub fail_writes: Arc<AtomicBool>,
-    pub loads: Arc<AtomicUsize>,
-    pub writes: Arc<AtomicUsize>,
-}
-
-impl FlakyStore {
-    pub fn loads(&self) -> usize {
-        self.loads.load(Ordering::SeqCst)
-    }
-    pub fn writes(&self) -> usize {
-        self.writes.load(Ordering::SeqCst)
-    }
-    pub fn set_fail_loads(&self, fail: bool) {
-        self.fail_loads.store(fail, Ordering::SeqCst);
-    }
-    pub fn set_fail_writes(&self, fail: bool) {
-        self.fail_writes.store(fail, Ordering::SeqCst);
-    }
-
-    fn write(&self) -> Result<(), StoreError> {
-        self.writes.fetch_add(1, Ordering::SeqCst);
-        if self.fail_writes.load(Ordering::SeqCst) {
-            return Err(StoreError::Unavailable(
-                "test store: writes are switched off".into(),
-            ));
-        }
-        Ok(())
-    }
-}
-
-#[async_trait]
-impl RecordStore for FlakyStore {
-    async fn load(&self, key: &StorageKey) -> Result<Option<Record>, StoreError> {
-        self.loads.fetch_add(1, Ordering::SeqCst);
-        if self.fail_loads.load(Ordering::SeqCst) {
-            return Err(StoreError::Unavailable(
-                "test store: loads are switched off".into(),
-            ));
-        }
-        self.inner.load(key).await
-    }
-    async fn create(&self, key: &StorageKey, record: &Record) -> Result<(), StoreError> {
-        self.write()?;
-        self.inner.create(key, record).await
-    }
-    async fn save(
-        &self,
-        key: &StorageKey,
-        record: &Record,
-        expected_version: u64,
-    ) -> Result<(), StoreError> {
-        self.write()?;
-        self.inner.save(key, record, expected_version).await
-    }
-    async fn change_key(
-        &self,
-        old: &StorageKey,
-        new: &StorageKey,
-        record: &Record,
-        expected_version: u64,
-    ) -> Result<(), StoreError> {
-        self.write()?;
-        self.inner
-            .change_key(old, new, record, expected_version)
-            .await
-    }
-    async fn delete(&self, key: &StorageKey) -> Result<(), StoreError> {
-        self.write()?;
-        self.inner.delete(key).await
-    }
-    async fn touch(
-        &self,
-        key: &StorageKey,
-        last_active: Timestamp,
-        expires_at: Timestamp,
-    ) -> Result<(), StoreError> {
-        self.write()?;
-        self.inner.touch(key, last_active, expires_at).await
-    }
-    async fn delete_expired(&self) -> Result<u64, StoreError> {
-        self.inner.delete_expired().await
-    }
-}
+/// A [`MemoryStore`] that can be told to fail, and counts what it is asked: the
+/// conformance kit's [`FaultyStore`], shared so the test keeps a handle on it.
+pub type FlakyStore = Arc<FaultyStore<MemoryStore>>;
 
 pub async fn hello() -> &'static str {
     "hello"
