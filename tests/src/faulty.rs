@@ -27,7 +27,7 @@ use session_core::{KeyScheme, Record, RecordStore, StorageKey, StoreError, Times
 /// assert_eq!((store.loads(), store.writes()), (2, 0));
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// # })?;
-/// # Ok::<(), std::io::Error>(())
+/// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 #[derive(Default)]
 pub struct FaultyStore<S> {
