@@ -1,0 +1,77 @@
+//! Load benchmark: the same tiny axum 0.8 server with no sessions, with tower-sessions'
+//! stores, and with ours, measured in one run on one machine.
+//!
+//! Run with: `cargo run --release -p session-bench` (about four minutes with the
+//! defaults; `--help` lists the flags). The table goes to stdout and
+//! `benches/results/latest.md`, the chart to `benches/results/latest.svg`.
+//!
+//! To profile one server: `session-bench serve --variant ours-sqlite --data-dir /tmp/x`
+//! under a profiler (`valgrind --tool=callgrind`), then `session-bench drive --addr ADDR
+//! --route counter --requests 20000` against it.
+//!
+//! # What is measured
+//!
+//! Every variant serves the same four routes: `POST /login` (the setup request: puts a
+//! user name in a new session), `GET /show` (reads it), `POST /counter` (increments an
+//! integer in the session: ours with `session.update`, tower-sessions with `get` then
+//! `insert`, as its users write it) and `GET /counter` (reads the counter once the load
+//! is over). One login cookie is shared by every load connection, so all of them hit one
+//! session: the worst case for lost updates, and the case a user with many tabs (or a
+//! single-page app firing requests in parallel) creates. Lost updates are the successful
+//! `POST /counter` responses minus the counter's final value.
+//!
+//! # How
+//!
+//! - Each server is a child process (this binary, re-executed as `serve`) running a
+//!   single-threaded tokio runtime pinned to core 0, so every variant gets exactly one
+//!   core; threads it starts (sqlx's SQLite workers) inherit the pin. Redis runs where
+//!   the OS puts it.
+//! - The load generator runs in this process, pinned to core 1, on a single-threaded
+//!   runtime: `--connections` keep-alive HTTP/1.1 connections, one task each, each
+//!   sending its next request as soon as the last answer is in, for a warm-up and then
+//!   `--duration` seconds. Requests are encoded once; answers are parsed with httparse
+//!   (hyper's own parser).
+//! - Variants are interleaved (A B C A B C ...) for `--rounds` rounds, each run on a
+//!   fresh server (a fresh SQLite file); medians are reported, and the ratios are
+//!   medians of per-round ratios, so slow drifts of the machine cancel out.
+//!
+//! # Why an in-process generator rather than `wrk`
+//!
+//! `wrk` is the classic, but the lost-update check needs the exact number of successful
+//! `POST /counter` answers, warm-up included, and `wrk` stops at its deadline with
+//! requests in flight that the server may have applied but `wrk` never counts (up to one
+//! per connection per run: enough to hide a few lost updates). It also needs a Lua
+//! script for the POST and the cookie, and one more install. The generator here counts
+//! every answer, and a run ends only when every connection has its last answer.
+//!
+//! It is deliberately lean: a first version used hyper's client, which spent as much CPU
+//! per request as the no-session server and so capped the fastest variants (the
+//! generator's core at 98 % while the server's idled). Writing pre-encoded requests and
+//! parsing answers with httparse costs about half as much: the no-session server now
+//! saturates its core with the generator's at about 60 %. Each run reports both cores'
+//! use, and the report warns when the generator's core, not the server's, was the limit.
+
+#![forbid(unsafe_code)]
+#![warn(missing_docs, unreachable_pub)]
+
+mod args;
+mod chart;
+mod load;
+mod machine;
+mod report;
+mod run;
+mod serve;
+mod variant;
+
+use clap::Parser as _;
+
+use crate::args::{Cli, Command};
+
+fn main() -> anyhow::Result<()> {
+    let cli = Cli::parse();
+    match cli.command {
+        Some(Command::Serve(serve)) => serve::main(&serve),
+        Some(Command::Drive(drive)) => run::drive(&drive),
+        None => run::main(&cli.run),
+    }
+}

@@ -1,0 +1,82 @@
+//! Ours: the crates of this workspace behind `adapter_axum::SessionLayer`.
+
+use std::path::Path;
+
+use adapter_axum::{Error, Key, KeyRing, MemoryStore, Session, SessionConfig, SessionLayer};
+use anyhow::Context as _;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse as _, Response};
+use axum::routing::{get, post};
+use axum::Router;
+use session_cookie::{CookieStore, FlaskCookieStore};
+use session_redis::RedisConfig;
+use session_sqlite::SqliteStore;
+
+fn config() -> SessionConfig {
+    // Plain http on loopback; everything else as shipped.
+    SessionConfig::default().with_secure(false)
+}
+
+fn routes() -> Router {
+    Router::new()
+        .route("/login", post(login))
+        .route("/show", get(show))
+        .route("/counter", post(increment).get(read))
+}
+
+async fn login(session: Session) -> Result<&'static str, Error> {
+    session.regenerate();
+    session.insert("username", super::USER)?;
+    Ok("ok")
+}
+
+async fn show(session: Session) -> Result<Response, Error> {
+    Ok(match session.get::<String>("username")? {
+        Some(name) => name.into_response(),
+        None => StatusCode::UNAUTHORIZED.into_response(),
+    })
+}
+
+async fn increment(session: Session) -> Result<String, Error> {
+    let n = session.update("counter", |n: Option<u64>| n.unwrap_or(0) + 1)?;
+    Ok(n.to_string())
+}
+
+async fn read(session: Session) -> Result<String, Error> {
+    Ok(session.get::<u64>("counter")?.unwrap_or(0).to_string())
+}
+
+/// `MemoryStore`.
+pub(super) fn memory() -> Router {
+    routes().layer(SessionLayer::new(MemoryStore::default(), config()))
+}
+
+/// `CookieStore`: signed cookies (not encrypted, as the peer's).
+pub(super) fn cookie() -> anyhow::Result<Router> {
+    let keys = KeyRing::new(Key::generate()?);
+    Ok(routes().layer(SessionLayer::new(CookieStore::new(keys), config())))
+}
+
+/// `FlaskCookieStore`: Flask's cookie format, with a random 32-byte `SECRET_KEY`.
+pub(super) fn flask_cookie() -> anyhow::Result<Router> {
+    let secret = Key::generate()?.as_bytes().to_vec();
+    Ok(routes().layer(SessionLayer::new(FlaskCookieStore::new(secret), config())))
+}
+
+/// `SqliteStore` on a file, as shipped (WAL, `synchronous=NORMAL`).
+pub(super) async fn sqlite(path: &Path) -> anyhow::Result<Router> {
+    let store = SqliteStore::connect(&format!("sqlite://{}", path.display()))
+        .await
+        .with_context(|| format!("opening {}", path.display()))?;
+    Ok(routes().layer(SessionLayer::new(store, config())))
+}
+
+/// `RedisStore` on the real Redis, under a prefix of its own.
+pub(super) async fn redis(url: &str) -> anyhow::Result<Router> {
+    let store = RedisConfig::new(url)
+        .with_prefix("session-bench:")
+        .connect()
+        .await
+        .with_context(|| format!("connecting to {url} (is redis-server running?)"))?;
+    Ok(routes().layer(SessionLayer::new(store, config())))
+}
