@@ -29,6 +29,9 @@ pub const MIN_KEY_BYTES: usize = 32;
 pub struct Key {
     id: KeyId,
     bytes: Vec<u8>,
+    /// HMAC-SHA256 with this key already absorbed: cloning it per signature skips the two
+    /// key-padding blocks every fresh HMAC would hash again.
+    mac: HmacSha256,
 }
 
 impl Key {
@@ -43,10 +46,17 @@ impl Key {
                 actual: bytes.len(),
             });
         }
-        Ok(Self {
-            id: KeyId::of(bytes),
-            bytes: bytes.to_vec(),
-        })
+        Ok(Self::new_unchecked(bytes.to_vec()))
+    }
+
+    fn new_unchecked(bytes: Vec<u8>) -> Self {
+        let mac = HmacSha256::new_from_slice(&bytes)
+            .unwrap_or_else(|_| unreachable!("HMAC accepts keys of any length"));
+        Self {
+            id: KeyId::of(&bytes),
+            bytes,
+            mac,
+        }
     }
 
     /// A key from secret bytes.
@@ -86,15 +96,10 @@ impl Key {
     /// A subkey for one purpose, so one secret can sign and encrypt without reusing key
     /// material: HMAC-SHA256 of `purpose` under this key (HKDF-Expand for one block).
     pub fn derive(&self, purpose: &str) -> Key {
-        let mut mac = HmacSha256::new_from_slice(&self.bytes)
-            .unwrap_or_else(|_| unreachable!("HMAC accepts keys of any length"));
+        let mut mac = self.mac.clone();
         mac.update(purpose.as_bytes());
         mac.update(&[1]);
-        let bytes = mac.finalize().into_bytes().to_vec();
-        Self {
-            id: KeyId::of(&bytes),
-            bytes,
-        }
+        Self::new_unchecked(mac.finalize().into_bytes().to_vec())
     }
 
     /// The key's public id: the first 4 bytes of a SHA-256 over the key, as 8 hex digits.
@@ -110,8 +115,7 @@ impl Key {
     /// An HMAC-SHA256 over `parts`, each length-prefixed so that no two different part
     /// lists can produce the same input.
     pub fn sign(&self, parts: &[&[u8]]) -> [u8; 32] {
-        let mut mac = HmacSha256::new_from_slice(&self.bytes)
-            .unwrap_or_else(|_| unreachable!("HMAC accepts keys of any length"));
+        let mut mac = self.mac.clone();
         for part in parts {
             mac.update(&(part.len() as u64).to_be_bytes());
             mac.update(part);

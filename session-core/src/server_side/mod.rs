@@ -123,6 +123,17 @@ impl<S: RecordStore> ServerSide<S> {
         &self.store
     }
 
+    /// The storage key of a loaded session: the one `load` derived and attached as the
+    /// session's origin, so the id is hashed once per request; derived again otherwise.
+    fn loaded_key(&self, outcome: &Outcome, id: &SessionId) -> StorageKey {
+        outcome
+            .origin
+            .as_ref()
+            .and_then(|origin| origin.downcast_ref::<StorageKey>())
+            .cloned()
+            .unwrap_or_else(|| self.storage_key(id))
+    }
+
     fn storage_key(&self, id: &SessionId) -> StorageKey {
         match self.key_scheme {
             KeyScheme::Hashed => StorageKey::hashed(id),
@@ -183,6 +194,7 @@ impl<S: RecordStore> ServerSide<S> {
     async fn save_existing(
         &self,
         id: SessionId,
+        key: StorageKey,
         mut version: u64,
         outcome: Outcome,
         config: &SessionConfig,
@@ -194,7 +206,6 @@ impl<S: RecordStore> ServerSide<S> {
             regenerate,
             ..
         } = outcome;
-        let key = self.storage_key(&id);
         for attempt in 1..=self.max_attempts {
             record.last_active = now;
             record.expires_at = config.expires_at(record.created_at, now);
@@ -246,6 +257,7 @@ impl<S: RecordStore> ServerSide<S> {
     async fn refresh(
         &self,
         id: &SessionId,
+        key: &StorageKey,
         record: &Record,
         config: &SessionConfig,
         now: Timestamp,
@@ -254,11 +266,7 @@ impl<S: RecordStore> ServerSide<S> {
             return CookieUpdate::Unchanged;
         }
         let expires_at = config.expires_at(record.created_at, now);
-        if let Err(error) = self
-            .store
-            .touch(&self.storage_key(id), now, expires_at)
-            .await
-        {
+        if let Err(error) = self.store.touch(key, now, expires_at).await {
             // The request itself succeeded; the session just is not extended this time.
             warn!(%error, "could not refresh the session's expiry");
             return CookieUpdate::Unchanged;
@@ -293,6 +301,7 @@ impl<S: RecordStore> SessionBackend for ServerSide<S> {
         match self.store.load(&key).await {
             Ok(Some(record)) if !config.is_expired(&record, now) => Ok(self
                 .prepare(Session::loaded(Some(id), record))
+                .with_origin(Arc::new(key))
                 .hold(Box::new(guard))),
             Ok(Some(_)) => {
                 debug!("session expired");
@@ -319,9 +328,10 @@ impl<S: RecordStore> SessionBackend for ServerSide<S> {
         config: &SessionConfig,
     ) -> Result<CookieUpdate, SessionError> {
         let now = Timestamp::now();
+        let key = outcome.id.as_ref().map(|id| self.loaded_key(&outcome, id));
         if outcome.destroyed {
-            if let Some(id) = &outcome.id {
-                self.store.delete(&self.storage_key(id)).await?;
+            if let Some(key) = &key {
+                self.store.delete(key).await?;
             }
             if outcome.changes.is_empty() {
                 return Ok(CookieUpdate::Remove);
@@ -330,11 +340,14 @@ impl<S: RecordStore> SessionBackend for ServerSide<S> {
                 .create_from_changes(&outcome.changes, config, now)
                 .await;
         }
-        match (outcome.id.clone(), outcome.loaded_version) {
-            (Some(id), Some(version)) if outcome.is_modified() => {
-                self.save_existing(id, version, outcome, config, now).await
+        match (outcome.id.clone(), key, outcome.loaded_version) {
+            (Some(id), Some(key), Some(version)) if outcome.is_modified() => {
+                self.save_existing(id, key, version, outcome, config, now)
+                    .await
             }
-            (Some(id), Some(_)) => Ok(self.refresh(&id, &outcome.record, config, now).await),
+            (Some(id), Some(key), Some(_)) => {
+                Ok(self.refresh(&id, &key, &outcome.record, config, now).await)
+            }
             _ if !outcome.changes.is_empty() => {
                 let mut record = outcome.record;
                 record.last_active = now;
