@@ -339,24 +339,9 @@ pub async fn concurrent_updates<H: BackendHarness>(harness: &H) {
     let second = Arc::new(harness.second_process(&first).await);
     let config = Arc::new(harness.config());
     let cookie = new_session(first.as_ref(), &config, "counter", json!(0)).await;
-    let mut tasks = Vec::new();
-    for i in 0..50 {
-        let backend = if i % 2 == 0 {
-            Arc::clone(&first)
-        } else {
-            Arc::clone(&second)
-        };
-        let (config, cookie) = (Arc::clone(&config), cookie.clone());
-        tasks.push(tokio::spawn(async move {
-            let session = backend.load(Some(&cookie), &config).await?;
-            session.update("counter", |n: Option<u64>| n.unwrap_or(0) + 1)?;
-            backend.save(session.finish(), &config).await
-        }));
-    }
-    let mut updates = Vec::new();
-    for task in tasks {
-        updates.push(task.await.unwrap().unwrap());
-    }
+    let updates =
+        crate::concurrent::increment_concurrently(&first, &second, &config, &cookie, 50, false)
+            .await;
     if first.capabilities().merges_concurrent_writes {
         let session = load(first.as_ref(), &config, &cookie).await;
         assert_eq!(

@@ -39,6 +39,7 @@
 #![allow(clippy::unwrap_used)]
 
 pub mod backend;
+mod concurrent;
 pub mod e2e;
 mod faulty;
 mod harness;

@@ -380,23 +380,10 @@ pub async fn concurrent_updates_all_survive<H: StoreHarness>(harness: &H) {
         panic!("a new session must set a cookie");
     };
 
-    let mut tasks = Vec::new();
-    for i in 0..100 {
-        let backend = if i % 2 == 0 {
-            Arc::clone(&first)
-        } else {
-            Arc::clone(&second)
-        };
-        let (config, cookie) = (Arc::clone(&config), cookie.clone());
-        tasks.push(tokio::spawn(async move {
-            let session = backend.load(Some(&cookie), &config).await?;
-            session.update("counter", |n: Option<u64>| n.unwrap_or(0) + 1)?;
-            session.insert(format!("key {i}"), i)?;
-            backend.save(session.finish(), &config).await
-        }));
-    }
-    for task in tasks {
-        let update = task.await.unwrap().unwrap();
+    let updates =
+        crate::concurrent::increment_concurrently(&first, &second, &config, &cookie, 100, true)
+            .await;
+    for update in updates {
         assert_eq!(
             update,
             CookieUpdate::Unchanged,
