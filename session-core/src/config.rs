@@ -4,7 +4,9 @@ use std::time::Duration;
 
 pub use cookie::SameSite;
 
-use crate::{KeyRing, Record, Timestamp};
+use crate::clock::Timestamp;
+use crate::keys::{purpose, KeyRing};
+use crate::store::Record;
 
 /// Flask's `PERMANENT_SESSION_LIFETIME` default: 31 days.
 const DEFAULT_LIFETIME: Duration = Duration::from_secs(31 * 24 * 60 * 60);
@@ -58,7 +60,14 @@ pub struct SessionConfig {
     lifetime: Duration,
     permanent_by_default: bool,
     refresh: Refresh,
-    keys: Option<KeyRing>,
+    keys: Option<AppKeys>,
+}
+
+/// The app's key ring and the subkeys derived from it once, not on every request.
+#[derive(Clone, Debug)]
+struct AppKeys {
+    ring: KeyRing,
+    id_cookie: KeyRing,
 }
 
 impl Default for SessionConfig {
@@ -150,10 +159,17 @@ impl SessionConfig {
         self
     }
 
-    /// Signs server-side session id cookies with these keys, so a forged id is refused
-    /// before any store lookup. Cookie backends take their own keys.
+    /// Sets the app's keys: the ring's signing key signs, every key verifies (rotation).
+    ///
+    /// Server-side sessions sign their id cookies with the
+    /// [`purpose::ID_COOKIE`] subkey, so a forged id is refused before any store lookup.
+    /// Cookie backends sign with their own subkeys of the same ring and refuse a config
+    /// whose keys differ from theirs, so keys are never silently ignored.
     pub fn with_keys(mut self, keys: KeyRing) -> Self {
-        self.keys = Some(keys);
+        self.keys = Some(AppKeys {
+            id_cookie: keys.derive(purpose::ID_COOKIE),
+            ring: keys,
+        });
         self
     }
 
@@ -244,9 +260,15 @@ impl SessionConfig {
         self.refresh
     }
 
-    /// The keys that sign server-side id cookies, if any.
+    /// The app's keys, if set.
     pub fn keys(&self) -> Option<&KeyRing> {
-        self.keys.as_ref()
+        self.keys.as_ref().map(|keys| &keys.ring)
+    }
+
+    /// The subkeys that sign server-side id cookies ([`purpose::ID_COOKIE`]), if keys are
+    /// set.
+    pub fn id_cookie_keys(&self) -> Option<&KeyRing> {
+        self.keys.as_ref().map(|keys| &keys.id_cookie)
     }
 
     /// The server-side deadline of a session created at `created_at` and last active at
@@ -305,6 +327,16 @@ pub enum ConfigError {
     /// Browsers reject `SameSite=None` cookies that are not `Secure`.
     #[error("`SameSite=None` requires the `Secure` attribute")]
     SameSiteNoneWithoutSecure,
+    /// A backend that signs with its own keys was given a configuration with other keys:
+    /// one of the two would be silently ignored.
+    #[error(
+        "the {backend} backend was built with other keys than `SessionConfig::with_keys`; \
+         build both from the same `KeyRing` (or `SessionSettings`)"
+    )]
+    KeysDiffer {
+        /// The backend that noticed.
+        backend: &'static str,
+    },
 }
 
 #[cfg(test)]

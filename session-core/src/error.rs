@@ -49,7 +49,7 @@ pub enum SessionError {
     },
     /// A new session id could not be drawn.
     #[error(transparent)]
-    RandomSource(#[from] crate::RandomSourceError),
+    RandomSource(#[from] crate::store::RandomSourceError),
     /// A write arrived after the session was saved at the end of its request (a clone of
     /// the handle kept past the response); it would have been lost, so it is refused.
     #[error("the session was already saved at the end of its request; this write would be lost")]
@@ -103,7 +103,7 @@ impl SessionError {
     }
 }
 
-/// What a [`RecordStore`](crate::RecordStore) reports.
+/// What a [`RecordStore`](crate::store::RecordStore) reports.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum StoreError {

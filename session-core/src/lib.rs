@@ -1,83 +1,59 @@
-//! Sessions for Rust web apps, without a web framework: the [`Session`] handle handlers
-//! use, the [`Record`] stores keep, ids and keys, expiry policy, the two store contracts
-//! and an in-memory store.
+//! Sessions for Rust web apps, without a web framework: Flask's `session`, typed.
 //!
-//! Framework adapters (`adapter-axum`, `adapter-rocket`) wire a [`SessionManager`] into a
-//! server; backends (`session-cookie`, `session-sqlite`, `session-redis`, or
-//! [`MemoryStore`] here) decide where sessions live.
+//! Three rooms, one per audience:
+//!
+//! | who | where | what |
+//! |---|---|---|
+//! | handler authors | the crate root | [`Session`] (get, insert, update, regenerate, destroy, flash...), [`SessionKey`], [`Flash`], [`SessionConfig`], [`SessionSettings`], [`SessionError`] |
+//! | backend authors | [`backend`] | [`SessionBackend`](backend::SessionBackend), [`Loaded`](backend::Loaded), [`Outcome`](backend::Outcome), [`Lifecycle`](backend::Lifecycle), [`BoxedBackend`](backend::BoxedBackend) |
+//! | store authors | [`store`] | [`RecordStore`](store::RecordStore), [`Record`](store::Record), [`StorageKey`](store::StorageKey); [`ServerSide`](store::ServerSide) and [`MemoryStore`](store::MemoryStore) |
+//!
+//! Framework adapters (`adapter-axum`, `adapter-rocket`) share everything that is not
+//! framework glue through [`adapter`]; keys live in [`keys`], time in [`clock`].
 //!
 //! # Examples
 //!
-//! What an adapter does around every request, by hand:
+//! A handler's view: the session is loaded before it runs and saved after it returns.
 //!
 //! ```
-//! use session_core::{MemoryStore, SessionConfig, SessionManager};
+//! use session_core::{Session, SessionError, SessionKey};
 //!
-//! # tokio::runtime::Builder::new_current_thread().build()?.block_on(async {
-//! let manager = SessionManager::new(MemoryStore::default(), SessionConfig::default())?;
+//! const USERNAME: SessionKey<String> = SessionKey::new("username");
 //!
-//! // First request: no cookie, an anonymous session; logging in writes it.
-//! let session = manager.load(None).await?;
-//! assert_eq!(session.get::<String>("username")?, None);
-//! session.regenerate();
-//! session.insert("username", "ada")?;
-//! let response = manager.save(&session).await?;
-//! let set_cookie = response.set_cookie.expect("login sets a cookie");
+//! fn login(session: &Session, name: &str) -> Result<(), SessionError> {
+//!     session.regenerate(); // a new id at login: a planted id is worthless
+//!     USERNAME.insert(session, name.to_owned())?;
+//!     session.flash(format!("Welcome, {name}!"))
+//! }
 //!
-//! // Next request: the browser sends the cookie back.
-//! let cookie = manager.find_cookie([set_cookie.split(';').next().unwrap_or_default()]);
-//! let session = manager.load(cookie.as_deref()).await?;
-//! assert_eq!(session.get::<String>("username")?.as_deref(), Some("ada"));
-//!
-//! // A request that only reads writes nothing.
-//! assert_eq!(manager.save(&session).await?.set_cookie, None);
-//! # Ok::<(), Box<dyn std::error::Error>>(())
-//! # })?;
-//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! let session = Session::default();
+//! login(&session, "ada")?;
+//! assert_eq!(USERNAME.get(&session)?.as_deref(), Some("ada"));
+//! assert_eq!(session.take_flashes()[0].message, "Welcome, ada!");
+//! # Ok::<(), SessionError>(())
 //! ```
-//!
-//! # The two contracts
-//!
-//! | trait | implemented by | job |
-//! |---|---|---|
-//! | [`SessionBackend`] | cookie backends, [`ServerSide`] | cookie value in, [`Session`] out; [`Outcome`] in, [`CookieUpdate`] out |
-//! | [`RecordStore`] | [`MemoryStore`], SQLite, Redis | load, create, compare-and-swap save, change key, delete, touch, delete expired |
-//!
-//! [`ServerSide`] turns any [`RecordStore`] into a [`SessionBackend`]: it issues ids, hashes
-//! them at rest, enforces strict mode and expiry, serialises requests per session and
-//! replays writes after compare-and-swap conflicts.
 //!
 //! # Security defaults
 //!
 //! 256-bit ids from the OS random source; only their SHA-256 is stored; cookies are
 //! `HttpOnly`, `Secure`, `SameSite=Lax`; expiry is enforced on the server on every load;
-//! unknown ids are never adopted; keys and ids never appear in `Debug` output or logs.
+//! unknown ids are never adopted; secrets under 32 bytes are refused; keys and ids never
+//! appear in `Debug` output or logs.
 
 #![forbid(unsafe_code)]
 #![warn(missing_docs, unreachable_pub)]
 
+pub mod adapter;
+pub mod backend;
+pub mod clock;
 mod config;
 mod error;
-mod id;
-mod keys;
-mod manager;
-mod memory;
-mod record;
-mod server_side;
+pub mod keys;
 mod session;
-mod store;
-mod timestamp;
+mod settings;
+pub mod store;
 
 pub use crate::config::{ConfigError, Refresh, SameSite, SessionConfig};
-pub use crate::error::{BoxError, SessionError, StoreError};
-pub use crate::id::{InvalidSessionId, RandomSourceError, SessionId, StorageKey};
-pub use crate::keys::{Key, KeyError, KeyId, KeyRing, MIN_KEY_BYTES};
-pub use crate::manager::{SessionManager, SessionResponse};
-pub use crate::memory::MemoryStore;
-pub use crate::record::{json_len, Record};
-pub use crate::server_side::{KeyScheme, ServerSide};
-pub use crate::session::{ChangeSet, Flash, Origin, Outcome, Session, SizeLimit};
-pub use crate::store::{
-    Capabilities, CookieUpdate, IntoSessionBackend, RecordStore, SessionBackend,
-};
-pub use crate::timestamp::Timestamp;
+pub use crate::error::SessionError;
+pub use crate::session::{Flash, Session, SessionKey};
+pub use crate::settings::{SessionSettings, SettingsError, ENV_PREFIX};

@@ -5,7 +5,8 @@ use std::sync::Arc;
 
 use serde_json::{Map, Value};
 
-use crate::{Record, SessionError};
+use crate::store::Record;
+use crate::SessionError;
 
 /// The session key Flask keeps flash messages under.
 pub(crate) const FLASHES_KEY: &str = "_flashes";

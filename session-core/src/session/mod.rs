@@ -1,9 +1,11 @@
-//! The session handle that handlers use.
+//! The handler's room: the [`Session`] a request handler reads and writes, typed
+//! [`SessionKey`]s and [`Flash`] messages. Nothing here knows about cookies, stores or
+//! frameworks; what a backend needs lives in [`backend`](crate::backend).
 
 mod changes;
 mod flash;
+mod key;
 
-use std::any::Any;
 use std::fmt;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
@@ -14,20 +16,20 @@ use serde_json::Value;
 pub use self::changes::ChangeSet;
 use self::changes::{Change, UpdateFn, FLASHES_KEY};
 pub use self::flash::Flash;
-use crate::{Record, SessionError, SessionId, Timestamp};
+pub use self::key::SessionKey;
+use crate::backend::{Lifecycle, SizeLimit};
+use crate::clock::Timestamp;
+use crate::store::Record;
+use crate::SessionError;
 
-/// A backend's check that a session still fits it, run on every write.
-pub type SizeLimit = Arc<dyn Fn(&Record) -> Result<(), SessionError> + Send + Sync>;
-
-/// Backend-private state carried from load to save (for example the original encoding of
-/// values the backend must write back untouched).
-pub type Origin = Arc<dyn Any + Send + Sync>;
+const EPOCH: Timestamp = Timestamp::from_unix_millis(0);
 
 /// The session of one request: a typed dictionary that follows the browser.
 ///
 /// Cheap to clone (all clones share one session). Reads and writes are synchronous: the
 /// session was loaded before the handler ran and is saved after it returns, once, and
-/// only if something changed.
+/// only if something changed. Handlers get it from their framework's adapter
+/// (`adapter_axum::Session`, `adapter_rocket::Session`, which dereference to this type).
 ///
 /// # Examples
 ///
@@ -48,41 +50,29 @@ pub type Origin = Arc<dyn Any + Send + Sync>;
 /// assert!(session.take_flashes().is_empty());
 /// # Ok::<(), session_core::SessionError>(())
 /// ```
-#[derive(Clone, Default)]
+#[derive(Clone)]
 pub struct Session {
     state: Arc<Mutex<State>>,
 }
 
 struct State {
-    id: Option<SessionId>,
     record: Record,
-    loaded_version: Option<u64>,
     changes: ChangeSet,
-    regenerate: bool,
-    destroyed: bool,
+    lifecycle: Lifecycle,
     accessed: bool,
     saved: bool,
     size_limit: Option<SizeLimit>,
-    origin: Option<Origin>,
-    held: Option<Box<dyn Any + Send>>,
 }
 
-impl Default for State {
+/// A new, empty session that belongs to no request and no backend: for unit tests of code
+/// that takes a session. It never expires and has no size limit.
+impl Default for Session {
     fn default() -> Self {
-        let epoch = Timestamp::from_unix_millis(0);
-        Self {
-            id: None,
-            record: Record::new(epoch, Timestamp::from_unix_millis(i64::MAX)),
-            loaded_version: None,
-            changes: ChangeSet::default(),
-            regenerate: false,
-            destroyed: false,
-            accessed: false,
-            saved: false,
-            size_limit: None,
-            origin: None,
-            held: None,
-        }
+        Self::from_loaded(
+            Record::new(EPOCH, Timestamp::from_unix_millis(i64::MAX)),
+            Lifecycle::New,
+            None,
+        )
     }
 }
 
@@ -271,7 +261,7 @@ impl Session {
     pub fn regenerate(&self) {
         let mut state = self.lock();
         state.accessed = true;
-        state.regenerate = true;
+        state.lifecycle = state.lifecycle.regenerated();
     }
 
     /// Ends the session: at the end of the request it is deleted from the server and the
@@ -280,79 +270,40 @@ impl Session {
     pub fn destroy(&self) {
         let mut state = self.lock();
         state.accessed = true;
-        state.destroyed = true;
-        state.regenerate = false;
+        state.lifecycle = Lifecycle::Destroyed;
         state.changes = ChangeSet::default();
         state.record.data.clear();
     }
 
-    // ---- for backends ----
+    // ---- for the manager (crate-private: handlers cannot reach these) ----
 
-    /// A session as a backend loaded it. `id` is the server-side id (`None` for client-side
-    /// storage) and `record.version` the version a compare-and-swap save expects.
-    pub fn loaded(id: Option<SessionId>, record: Record) -> Self {
-        let loaded_version = Some(record.version);
-        Self::from_state(State {
-            id,
-            record,
-            loaded_version,
-            ..State::default()
-        })
-    }
-
-    /// A new, empty session for a visitor without a valid cookie.
-    pub fn anonymous(record: Record) -> Self {
-        Self::from_state(State {
-            record,
-            ..State::default()
-        })
-    }
-
-    /// Sets the check every write must pass (a cookie's size limit, say).
-    pub fn with_size_limit(self, limit: SizeLimit) -> Self {
-        self.lock().size_limit = Some(limit);
-        self
-    }
-
-    /// Attaches backend-private state, handed back in [`Outcome::origin`].
-    pub fn with_origin(self, origin: Origin) -> Self {
-        self.lock().origin = Some(origin);
-        self
-    }
-
-    /// Keeps `value` alive until the session is saved (a per-session lock guard, say).
-    pub fn hold(self, value: Box<dyn Any + Send>) -> Self {
-        self.lock().held = Some(value);
-        self
-    }
-
-    /// Takes what the request did, for the backend to save. Later writes through clones of
-    /// this handle fail with [`SessionError::AlreadySaved`].
-    pub fn finish(&self) -> Outcome {
-        let mut state = self.lock();
-        let taken = std::mem::take(&mut *state);
-        state.saved = true;
-        Outcome {
-            id: taken.id,
-            record: taken.record,
-            loaded_version: taken.loaded_version,
-            changes: taken.changes,
-            regenerate: taken.regenerate,
-            destroyed: taken.destroyed,
-            accessed: taken.accessed,
-            origin: taken.origin,
-            _held: taken.held,
+    pub(crate) fn from_loaded(
+        record: Record,
+        lifecycle: Lifecycle,
+        size_limit: Option<SizeLimit>,
+    ) -> Self {
+        Self {
+            state: Arc::new(Mutex::new(State {
+                record,
+                changes: ChangeSet::default(),
+                lifecycle,
+                accessed: false,
+                saved: false,
+                size_limit,
+            })),
         }
     }
 
-    /// Whether a handler read or wrote the session (responses then vary by cookie).
-    pub fn was_accessed(&self) -> bool {
-        self.lock().accessed
-    }
-
-    fn from_state(state: State) -> Self {
-        Self {
-            state: Arc::new(Mutex::new(state)),
+    /// Takes what the request did, once; later writes through clones of this handle fail
+    /// with [`SessionError::AlreadySaved`].
+    pub(crate) fn take(&self) -> Taken {
+        let mut state = self.lock();
+        state.saved = true;
+        Taken {
+            record: std::mem::replace(&mut state.record, Record::new(EPOCH, EPOCH)),
+            changes: std::mem::take(&mut state.changes),
+            lifecycle: state.lifecycle,
+            accessed: state.accessed,
         }
     }
 
@@ -368,7 +319,7 @@ impl Session {
 
     /// Applies a change that only removes data. It skips the size check: a session that is
     /// already over a backend's limit (sent by an older version, say) must still be able to
-    /// shrink. A finished session ignores it, as it ignores reads.
+    /// shrink. A saved session ignores it, as it ignores reads.
     fn shrink(&self, change: Change) {
         let _already_saved = self.apply(change, false);
     }
@@ -392,55 +343,21 @@ impl Session {
     }
 }
 
+/// What the manager takes from a finished request's session.
+pub(crate) struct Taken {
+    pub(crate) record: Record,
+    pub(crate) changes: ChangeSet,
+    pub(crate) lifecycle: Lifecycle,
+    pub(crate) accessed: bool,
+}
+
 impl fmt::Debug for Session {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let state = self.lock();
         f.debug_struct("Session")
             .field("keys", &state.record.data.keys().collect::<Vec<_>>())
             .field("changes", &state.changes)
-            .field("regenerate", &state.regenerate)
-            .field("destroyed", &state.destroyed)
-            .finish_non_exhaustive()
-    }
-}
-
-/// What one request did to its session, handed to the backend to save.
-#[non_exhaustive]
-pub struct Outcome {
-    /// The server-side id the session was loaded under, if any.
-    pub id: Option<SessionId>,
-    /// The loaded record with this request's changes applied.
-    pub record: Record,
-    /// The version the record had when loaded; `None` for a new session.
-    pub loaded_version: Option<u64>,
-    /// This request's writes, for replay after a conflict.
-    pub changes: ChangeSet,
-    /// Whether the session should get a new id.
-    pub regenerate: bool,
-    /// Whether the session was destroyed (writes after that are in `changes`).
-    pub destroyed: bool,
-    /// Whether the handler read or wrote the session at all.
-    pub accessed: bool,
-    /// The backend-private state attached at load.
-    pub origin: Option<Origin>,
-    _held: Option<Box<dyn Any + Send>>,
-}
-
-impl Outcome {
-    /// Whether anything must be written: data, permanence, a new id or a destruction.
-    pub fn is_modified(&self) -> bool {
-        !self.changes.is_empty() || self.regenerate || self.destroyed
-    }
-}
-
-impl fmt::Debug for Outcome {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Outcome")
-            .field("has_id", &self.id.is_some())
-            .field("loaded_version", &self.loaded_version)
-            .field("changes", &self.changes)
-            .field("regenerate", &self.regenerate)
-            .field("destroyed", &self.destroyed)
+            .field("lifecycle", &state.lifecycle)
             .finish_non_exhaustive()
     }
 }

@@ -6,6 +6,24 @@ use super::*;
 
 type TestResult = Result<(), Box<dyn std::error::Error>>;
 
+fn new_session(record: Record) -> Session {
+    Session::from_loaded(record, Lifecycle::New, None)
+}
+
+fn loaded_session(record: Record) -> Session {
+    Session::from_loaded(record, Lifecycle::Loaded, None)
+}
+
+fn limited(record: Record, lifecycle: Lifecycle, limit: SizeLimit) -> Session {
+    Session::from_loaded(record, lifecycle, Some(limit))
+}
+
+impl Taken {
+    fn is_modified(&self) -> bool {
+        !self.changes.is_empty() || self.lifecycle.is_modified()
+    }
+}
+
 fn record() -> Record {
     Record::new(
         Timestamp::from_unix_millis(0),
@@ -15,7 +33,7 @@ fn record() -> Record {
 
 #[test]
 fn typed_reads_and_writes() -> TestResult {
-    let session = Session::anonymous(record());
+    let session = new_session(record());
     session.insert("n", 5_u32)?;
     session.insert("tags", vec!["a", "b"])?;
     assert_eq!(session.get::<u32>("n")?, Some(5));
@@ -43,7 +61,7 @@ fn typed_reads_and_writes() -> TestResult {
 
 #[test]
 fn pop_of_the_wrong_type_keeps_the_value() {
-    let session = Session::anonymous(record());
+    let session = new_session(record());
     session.insert("n", "text").ok();
     assert!(session.pop::<u32>("n").is_err());
     assert!(session.contains("n"));
@@ -51,7 +69,7 @@ fn pop_of_the_wrong_type_keeps_the_value() {
 
 #[test]
 fn update_returns_and_stores_the_new_value() -> TestResult {
-    let session = Session::anonymous(record());
+    let session = new_session(record());
     assert_eq!(session.update("n", |n: Option<i64>| n.unwrap_or(0) + 1)?, 1);
     assert_eq!(session.update("n", |n: Option<i64>| n.unwrap_or(0) + 1)?, 2);
     assert_eq!(session.get::<i64>("n")?, Some(2));
@@ -69,10 +87,10 @@ fn update_returns_and_stores_the_new_value() -> TestResult {
 
 #[test]
 fn replay_merges_with_fresher_data() -> TestResult {
-    let session = Session::loaded(None, record());
+    let session = loaded_session(record());
     session.insert("mine", 1)?;
     session.update("counter", |n: Option<i64>| n.unwrap_or(0) + 1)?;
-    let outcome = session.finish();
+    let outcome = session.take();
 
     let mut fresher = record();
     fresher.data.insert("theirs".into(), json!(2));
@@ -98,10 +116,10 @@ fn taking_flashes_removes_only_the_ones_shown() -> TestResult {
     loaded
         .data
         .insert(FLASHES_KEY.into(), json!([["message", "first"]]));
-    let session = Session::loaded(None, loaded);
+    let session = loaded_session(loaded);
     let shown = session.take_flashes();
     assert_eq!(shown.len(), 1);
-    let outcome = session.finish();
+    let outcome = session.take();
 
     // Meanwhile another request added a flash.
     let mut fresher = record();
@@ -119,9 +137,9 @@ fn taking_flashes_removes_only_the_ones_shown() -> TestResult {
 
 #[test]
 fn reading_flashes_when_there_are_none_writes_nothing() {
-    let session = Session::loaded(None, record());
+    let session = loaded_session(record());
     assert!(session.take_flashes().is_empty());
-    let outcome = session.finish();
+    let outcome = session.take();
     assert!(outcome.accessed);
     assert!(!outcome.is_modified());
 }
@@ -132,7 +150,7 @@ fn flashes_from_flask_apps_are_read_leniently() {
     loaded
         .data
         .insert(FLASHES_KEY.into(), json!([["info", "pair"], "bare", 42]));
-    let shown = Session::loaded(None, loaded).take_flashes();
+    let shown = loaded_session(loaded).take_flashes();
     let texts: Vec<_> = shown
         .iter()
         .map(|f| (f.category.as_str(), f.message.as_str()))
@@ -157,7 +175,7 @@ fn size_limit_refuses_writes_and_leaves_the_session_as_it_was() -> TestResult {
             Ok(())
         }
     });
-    let session = Session::anonymous(record()).with_size_limit(limit);
+    let session = limited(record(), Lifecycle::New, limit);
     session.insert("a", "ok")?;
     let error = session.insert("a", "far too long for twenty bytes");
     assert!(matches!(
@@ -171,7 +189,7 @@ fn size_limit_refuses_writes_and_leaves_the_session_as_it_was() -> TestResult {
     );
     session.clear();
     session.insert("b", 1)?;
-    let outcome = session.finish();
+    let outcome = session.take();
     assert_eq!(
         outcome.changes.len(),
         3,
@@ -185,24 +203,24 @@ fn size_limit_refuses_writes_and_leaves_the_session_as_it_was() -> TestResult {
 fn destroy_forgets_data_and_pending_writes() -> TestResult {
     let mut loaded = record();
     loaded.data.insert("user".into(), json!("ada"));
-    let session = Session::loaded(None, loaded);
+    let session = loaded_session(loaded);
     session.insert("cart", 3)?;
     session.regenerate();
     session.destroy();
     assert!(session.is_empty());
     session.flash("Logged out")?;
-    let outcome = session.finish();
-    assert!(outcome.destroyed && !outcome.regenerate);
+    let outcome = session.take();
+    assert_eq!(outcome.lifecycle, Lifecycle::Destroyed);
     assert_eq!(outcome.changes.len(), 1, "only writes after destroy remain");
     Ok(())
 }
 
 #[test]
-fn writes_after_finish_are_refused_not_lost() -> TestResult {
-    let session = Session::anonymous(record());
+fn writes_after_the_save_are_refused_not_lost() -> TestResult {
+    let session = new_session(record());
     let clone = session.clone();
     session.insert("a", 1)?;
-    let _outcome = session.finish();
+    let _outcome = session.take();
     assert!(matches!(
         clone.insert("late", 1),
         Err(SessionError::AlreadySaved)
@@ -212,19 +230,19 @@ fn writes_after_finish_are_refused_not_lost() -> TestResult {
 
 #[test]
 fn permanence_is_a_change_only_when_it_changes() -> TestResult {
-    let session = Session::anonymous(record());
+    let session = new_session(record());
     session.set_permanent(false)?;
-    assert!(!session.finish().is_modified());
-    let session = Session::anonymous(record());
+    assert!(!session.take().is_modified());
+    let session = new_session(record());
     session.set_permanent(true)?;
-    let outcome = session.finish();
+    let outcome = session.take();
     assert!(outcome.is_modified() && outcome.record.permanent);
     Ok(())
 }
 
 #[test]
 fn debug_shows_keys_not_values() -> TestResult {
-    let session = Session::anonymous(record());
+    let session = new_session(record());
     session.insert("password_hint", "swordfish")?;
     let debug = format!("{session:?}");
     assert!(
@@ -249,7 +267,7 @@ fn shrinking_writes_pass_even_over_the_limit() -> TestResult {
     loaded
         .data
         .insert(FLASHES_KEY.into(), json!([["message", "hi"]]));
-    let session = Session::loaded(None, loaded).with_size_limit(refuse_everything);
+    let session = limited(loaded, Lifecycle::Loaded, refuse_everything);
     assert!(session.insert("b", 2).is_err());
     assert_eq!(session.take_flashes().len(), 1);
     assert!(session.remove("a"));
@@ -257,6 +275,35 @@ fn shrinking_writes_pass_even_over_the_limit() -> TestResult {
         session.is_empty(),
         "removals apply although the session is over its limit"
     );
-    assert_eq!(session.finish().changes.len(), 2);
+    assert_eq!(session.take().changes.len(), 2);
+    Ok(())
+}
+
+#[test]
+fn regenerate_renames_only_a_loaded_session() {
+    let loaded = loaded_session(record());
+    loaded.regenerate();
+    assert_eq!(loaded.take().lifecycle, Lifecycle::Renamed);
+    let new = new_session(record());
+    new.regenerate();
+    assert_eq!(new.take().lifecycle, Lifecycle::New);
+    let destroyed = loaded_session(record());
+    destroyed.destroy();
+    destroyed.regenerate();
+    assert_eq!(destroyed.take().lifecycle, Lifecycle::Destroyed);
+}
+
+#[test]
+fn typed_keys_read_and_write_their_type() -> TestResult {
+    const VISITS: SessionKey<u32> = SessionKey::new("visits");
+    let session = new_session(record());
+    assert_eq!(VISITS.get_or_default(&session)?, 0);
+    assert_eq!(VISITS.update(&session, |n| n.unwrap_or(0) + 2)?, 2);
+    session.insert("visits", "not a number")?;
+    assert!(matches!(
+        VISITS.get(&session),
+        Err(SessionError::Value { .. })
+    ));
+    assert_eq!(VISITS.name(), "visits");
     Ok(())
 }

@@ -1,4 +1,11 @@
-//! Secret keys and key rings for signing and encryption.
+//! Secret keys and key rings: one secret, every key the workspace needs.
+//!
+//! An app has one [`KeyRing`] (its secret, and older secrets that still verify);
+//! [`SessionConfig::with_keys`](crate::SessionConfig::with_keys) holds it, and each
+//! consumer derives its own subkey under a label of [`purpose`].
+//! [`SessionSettings`](crate::SessionSettings) builds the ring from configuration.
+
+pub mod purpose;
 
 use std::fmt;
 
@@ -18,12 +25,12 @@ pub const MIN_KEY_BYTES: usize = 32;
 /// # Examples
 ///
 /// ```
-/// use session_core::Key;
+/// use session_core::keys::Key;
 ///
 /// let key = Key::try_from_secret("correct horse battery staple, but longer than 32 bytes")?;
 /// assert!(format!("{key:?}").contains("REDACTED"));
 /// assert!(Key::try_from_secret("hunter2").is_err());
-/// # Ok::<(), session_core::KeyError>(())
+/// # Ok::<(), session_core::keys::KeyError>(())
 /// ```
 #[derive(Clone)]
 pub struct Key {
@@ -190,14 +197,14 @@ impl fmt::Debug for KeyId {
 /// # Examples
 ///
 /// ```
-/// use session_core::{Key, KeyRing};
+/// use session_core::keys::{Key, KeyRing};
 ///
 /// let old = Key::try_from_secret("the secret we used until last month, 32+ bytes")?;
 /// let new = Key::try_from_secret("the secret we use from now on, also 32+ bytes")?;
 /// let ring = KeyRing::new(new.clone()).with_verifying(old.clone());
 /// assert_eq!(ring.signing(), &new);
 /// assert_eq!(ring.find(old.id()), Some(&old));
-/// # Ok::<(), session_core::KeyError>(())
+/// # Ok::<(), session_core::keys::KeyError>(())
 /// ```
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct KeyRing {

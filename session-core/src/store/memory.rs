@@ -5,7 +5,8 @@ use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
 use async_trait::async_trait;
 
-use crate::{Record, RecordStore, StorageKey, StoreError, Timestamp};
+use super::{Record, RecordStore, StorageKey, StoreError};
+use crate::clock::Timestamp;
 
 /// The default capacity: enough for a busy single-process app, small enough that a flood
 /// of anonymous sessions cannot exhaust memory.
@@ -22,14 +23,17 @@ const DEFAULT_CAPACITY: usize = 100_000;
 /// # Examples
 ///
 /// ```
-/// use session_core::{MemoryStore, RecordStore, SessionConfig, SessionId, StorageKey, Timestamp};
+/// use session_core::clock::Timestamp;
+/// use session_core::store::{MemoryStore, RecordStore, SessionId, StorageKey};
+/// use session_core::SessionConfig;
 ///
 /// # tokio::runtime::Builder::new_current_thread().build()?.block_on(async {
 /// let store = MemoryStore::with_capacity(10_000);
+/// let now = Timestamp::from_unix_millis(1_000);
 /// let key = StorageKey::hashed(&SessionId::generate()?);
-/// let record = SessionConfig::default().new_record(Timestamp::now());
-/// store.create(&key, &record).await?;
-/// assert_eq!(store.load(&key).await?, Some(record));
+/// let record = SessionConfig::default().new_record(now);
+/// store.create(&key, &record, now).await?;
+/// assert_eq!(store.load(&key, now).await?, Some(record));
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// # })?;
 /// # Ok::<(), Box<dyn std::error::Error>>(())
@@ -113,8 +117,7 @@ impl Inner {
 
 #[async_trait]
 impl RecordStore for MemoryStore {
-    async fn load(&self, key: &StorageKey) -> Result<Option<Record>, StoreError> {
-        let now = Timestamp::now();
+    async fn load(&self, key: &StorageKey, now: Timestamp) -> Result<Option<Record>, StoreError> {
         let mut inner = self.lock();
         match inner.records.get(key) {
             Some(record) if !record.is_expired_at(now) => Ok(Some(record.clone())),
@@ -127,8 +130,12 @@ impl RecordStore for MemoryStore {
         }
     }
 
-    async fn create(&self, key: &StorageKey, record: &Record) -> Result<(), StoreError> {
-        let now = Timestamp::now();
+    async fn create(
+        &self,
+        key: &StorageKey,
+        record: &Record,
+        now: Timestamp,
+    ) -> Result<(), StoreError> {
         let mut inner = self.lock();
         if inner.live(key, now).is_some() {
             return Err(StoreError::KeyCollision);
@@ -143,8 +150,8 @@ impl RecordStore for MemoryStore {
         key: &StorageKey,
         record: &Record,
         expected_version: u64,
+        now: Timestamp,
     ) -> Result<(), StoreError> {
-        let now = Timestamp::now();
         let mut inner = self.lock();
         match inner.records.get_mut(key) {
             Some(stored) if stored.version == expected_version && !stored.is_expired_at(now) => {
@@ -161,8 +168,8 @@ impl RecordStore for MemoryStore {
         new: &StorageKey,
         record: &Record,
         expected_version: u64,
+        now: Timestamp,
     ) -> Result<(), StoreError> {
-        let now = Timestamp::now();
         let mut inner = self.lock();
         if inner
             .live(old, now)
@@ -189,7 +196,7 @@ impl RecordStore for MemoryStore {
         last_active: Timestamp,
         expires_at: Timestamp,
     ) -> Result<(), StoreError> {
-        let now = Timestamp::now();
+        let now = last_active;
         if let Some(stored) = self
             .lock()
             .records
@@ -202,8 +209,7 @@ impl RecordStore for MemoryStore {
         Ok(())
     }
 
-    async fn delete_expired(&self) -> Result<u64, StoreError> {
-        let now = Timestamp::now();
+    async fn delete_expired(&self, now: Timestamp) -> Result<u64, StoreError> {
         let mut inner = self.lock();
         let before = inner.records.len();
         inner.records.retain(|_, r| !r.is_expired_at(now));
@@ -214,9 +220,10 @@ impl RecordStore for MemoryStore {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::{SessionConfig, SessionId};
+    use crate::store::{RandomSourceError, SessionId};
+    use crate::SessionConfig;
 
-    fn key() -> Result<StorageKey, crate::RandomSourceError> {
+    fn key() -> Result<StorageKey, RandomSourceError> {
         Ok(StorageKey::hashed(&SessionId::generate()?))
     }
 
@@ -224,19 +231,19 @@ mod tests {
     async fn full_store_evicts_the_session_closest_to_expiry(
     ) -> Result<(), Box<dyn std::error::Error>> {
         let store = MemoryStore::with_capacity(2);
-        let now = Timestamp::now();
+        let now = Timestamp::from_unix_millis(1_000);
         let config = SessionConfig::default();
         let (soon, late, newest) = (key()?, key()?, key()?);
         let mut record = config.new_record(now);
         record.expires_at = now.saturating_add(std::time::Duration::from_secs(60));
-        store.create(&soon, &record).await?;
+        store.create(&soon, &record, now).await?;
         record.expires_at = now.saturating_add(std::time::Duration::from_secs(600));
-        store.create(&late, &record).await?;
-        store.create(&newest, &record).await?;
+        store.create(&late, &record, now).await?;
+        store.create(&newest, &record, now).await?;
         assert_eq!(store.len(), 2);
-        assert!(store.load(&soon).await?.is_none());
-        assert!(store.load(&late).await?.is_some());
-        assert!(store.load(&newest).await?.is_some());
+        assert!(store.load(&soon, now).await?.is_none());
+        assert!(store.load(&late, now).await?.is_some());
+        assert!(store.load(&newest, now).await?.is_some());
         Ok(())
     }
 }

@@ -3,7 +3,8 @@
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine as _;
 
-use crate::{KeyRing, SessionId};
+use crate::keys::KeyRing;
+use crate::store::SessionId;
 
 /// 16 bytes of HMAC-SHA256: 128 bits, as much forgery resistance as the id itself needs.
 const TAG_BYTES: usize = 16;
@@ -46,7 +47,7 @@ pub(crate) fn decode(value: &str, cookie_name: &str, keys: Option<&KeyRing>) -> 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::Key;
+    use crate::keys::Key;
 
     #[test]
     fn signed_ids_verify_and_forgeries_do_not() -> Result<(), Box<dyn std::error::Error>> {

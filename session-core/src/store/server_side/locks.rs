@@ -6,7 +6,7 @@ use std::sync::{Arc, Mutex, PoisonError, Weak};
 
 use tokio::sync::{Mutex as AsyncMutex, OwnedMutexGuard};
 
-use crate::StorageKey;
+use crate::store::StorageKey;
 
 type Entry = Weak<AsyncMutex<()>>;
 
@@ -75,7 +75,7 @@ mod tests {
     use std::time::Duration;
 
     use super::*;
-    use crate::SessionId;
+    use crate::store::SessionId;
 
     #[tokio::test]
     async fn same_session_waits_other_sessions_do_not() -> Result<(), Box<dyn std::error::Error>> {

@@ -14,7 +14,7 @@ use serde::{Deserialize, Serialize};
 ///
 /// ```
 /// use std::time::Duration;
-/// use session_core::Timestamp;
+/// use session_core::clock::Timestamp;
 ///
 /// let t = Timestamp::from_unix_millis(1_000);
 /// assert_eq!(t.saturating_add(Duration::from_millis(500)).as_unix_millis(), 1_500);
@@ -25,8 +25,9 @@ use serde::{Deserialize, Serialize};
 pub struct Timestamp(i64);
 
 impl Timestamp {
-    /// The current time from the system clock.
-    pub fn now() -> Self {
+    /// The current time from the system clock: what [`SystemClock`](super::SystemClock)
+    /// reads. Everything else asks the [`Clock`](super::Clock) it was handed.
+    pub(crate) fn from_system_time() -> Self {
         let millis = match SystemTime::now().duration_since(UNIX_EPOCH) {
             Ok(since) => i64::try_from(since.as_millis()).unwrap_or(i64::MAX),
             // A clock set before 1970 is broken; treat it as the epoch rather than panic.
@@ -97,6 +98,6 @@ mod tests {
 
     #[test]
     fn now_is_after_2020() {
-        assert!(Timestamp::now().as_unix_secs() > 1_577_836_800);
+        assert!(Timestamp::from_system_time().as_unix_secs() > 1_577_836_800);
     }
 }

@@ -25,7 +25,7 @@ const MAX_ID_CHARS: usize = 256;
 /// # Examples
 ///
 /// ```
-/// use session_core::SessionId;
+/// use session_core::store::SessionId;
 ///
 /// let id = SessionId::generate()?;
 /// assert_eq!(id.as_str().len(), 43);
@@ -119,7 +119,7 @@ pub struct RandomSourceError(getrandom::Error);
 /// # Examples
 ///
 /// ```
-/// use session_core::{SessionId, StorageKey};
+/// use session_core::store::{SessionId, StorageKey};
 ///
 /// let id = SessionId::generate()?;
 /// let key = StorageKey::hashed(&id);

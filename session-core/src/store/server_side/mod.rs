@@ -1,21 +1,24 @@
-//! Turns any [`RecordStore`] into a [`SessionBackend`]: id issuing, hashing at rest,
-//! strict mode, expiry on load, per-session serialisation and compare-and-swap retries.
+//! [`ServerSide`]: turns any [`RecordStore`] into a [`SessionBackend`]: id issuing,
+//! hashing at rest, strict mode, expiry on load, per-session serialisation and
+//! compare-and-swap retries.
 
 mod backoff;
 mod id_cookie;
 mod locks;
 
+use std::fmt;
 use std::sync::Arc;
 
-use async_trait::async_trait;
 use tracing::{debug, warn};
 
-use self::locks::SessionLocks;
-use crate::{
-    Capabilities, ChangeSet, CookieUpdate, IntoSessionBackend, Outcome, Record, RecordStore,
-    Session, SessionBackend, SessionConfig, SessionError, SessionId, SizeLimit, StorageKey,
-    StoreError, Timestamp,
+use self::locks::{SessionLockGuard, SessionLocks};
+use super::{Record, RecordStore, SessionId, StorageKey, StoreError};
+use crate::backend::{
+    Capabilities, ChangeSet, Context, CookieUpdate, IntoSessionBackend, Lifecycle, Loaded, Outcome,
+    SessionBackend, SizeLimit,
 };
+use crate::clock::Timestamp;
+use crate::{SessionConfig, SessionError};
 
 /// How many times a save is tried against concurrent writers before giving up. Inside one
 /// process requests on a session are serialised, so conflicts only come from other
@@ -56,23 +59,23 @@ pub enum KeyScheme {
 /// # Examples
 ///
 /// ```
-/// use session_core::{CookieUpdate, MemoryStore, ServerSide, SessionBackend, SessionConfig};
+/// use session_core::adapter::SessionManager;
+/// use session_core::store::{MemoryStore, ServerSide};
+/// use session_core::SessionConfig;
 ///
 /// # tokio::runtime::Builder::new_current_thread().build()?.block_on(async {
-/// let backend = ServerSide::new(MemoryStore::default());
-/// let config = SessionConfig::default();
+/// let backend = ServerSide::new(MemoryStore::default()).with_max_session_bytes(Some(64 * 1024));
+/// let manager = SessionManager::new(backend, SessionConfig::default())?;
 ///
-/// let session = backend.load(None, &config).await?;
-/// session.insert("user", "ada")?;
-/// let CookieUpdate::Set { value, .. } = backend.save(session.finish(), &config).await? else {
-///     panic!("a new session sets a cookie");
-/// };
+/// let request = manager.request(None);
+/// request.session().await?.insert("user", "ada")?;
+/// let cookie = request.finish().await?.and_then(|plan| plan.cookie_value().map(str::to_owned));
 ///
-/// let again = backend.load(Some(&value), &config).await?;
-/// assert_eq!(again.get::<String>("user")?.as_deref(), Some("ada"));
+/// let again = manager.request(cookie.as_deref());
+/// assert_eq!(again.session().await?.get::<String>("user")?.as_deref(), Some("ada"));
 /// // Strict mode: an id the server never issued is not adopted.
-/// let forged = backend.load(Some("AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"), &config).await?;
-/// assert!(forged.is_empty());
+/// let forged = manager.request(Some("AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"));
+/// assert!(forged.session().await?.is_empty());
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// # })?;
 /// # Ok::<(), Box<dyn std::error::Error>>(())
@@ -87,13 +90,38 @@ pub struct ServerSide<S> {
     max_attempts: u32,
 }
 
+/// What [`ServerSide`] carries from load to save: the loaded session's id, its storage
+/// key (hashed once per request), the version a compare-and-swap save expects, and the
+/// per-session lock, held until the save.
+pub struct ServerSideState {
+    stored: Option<Stored>,
+}
+
+struct Stored {
+    id: SessionId,
+    key: StorageKey,
+    version: u64,
+    _lock: SessionLockGuard,
+}
+
+impl fmt::Debug for ServerSideState {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        // The id is a live credential: say only whether there is one.
+        f.debug_struct("ServerSideState")
+            .field("stored", &self.stored.is_some())
+            .field("version", &self.stored.as_ref().map(|s| s.version))
+            .finish()
+    }
+}
+
 impl<S: RecordStore> ServerSide<S> {
     /// Wraps `store` with the defaults: hashed keys, a 1 MiB session limit, 32 attempts.
     pub fn new(store: S) -> Self {
         Self::from_arc(Arc::new(store))
     }
 
-    /// Wraps a store that is shared with other code (a maintenance task, say).
+    /// Wraps a store that is shared with other code (a maintenance task, say). The store
+    /// is called directly, not through the `Arc` forwarder.
     pub fn from_arc(store: Arc<S>) -> Self {
         Self {
             key_scheme: store.key_scheme(),
@@ -123,17 +151,6 @@ impl<S: RecordStore> ServerSide<S> {
         &self.store
     }
 
-    /// The storage key of a loaded session: the one `load` derived and attached as the
-    /// session's origin, so the id is hashed once per request; derived again otherwise.
-    fn loaded_key(&self, outcome: &Outcome, id: &SessionId) -> StorageKey {
-        outcome
-            .origin
-            .as_ref()
-            .and_then(|origin| origin.downcast_ref::<StorageKey>())
-            .cloned()
-            .unwrap_or_else(|| self.storage_key(id))
-    }
-
     fn storage_key(&self, id: &SessionId) -> StorageKey {
         match self.key_scheme {
             KeyScheme::Hashed => StorageKey::hashed(id),
@@ -141,18 +158,16 @@ impl<S: RecordStore> ServerSide<S> {
         }
     }
 
-    fn prepare(&self, session: Session) -> Session {
+    fn loaded(&self, loaded: Loaded<ServerSideState>) -> Loaded<ServerSideState> {
         match &self.size_limit {
-            None => session,
-            Some(limit) => session.with_size_limit(Arc::clone(limit)),
+            None => loaded,
+            Some(limit) => loaded.with_size_limit(Arc::clone(limit)),
         }
     }
 
-    fn cookie_for(&self, id: &SessionId, record: &Record, config: &SessionConfig) -> CookieUpdate {
-        CookieUpdate::Set {
-            value: id_cookie::encode(id, config.cookie_name(), config.keys()),
-            persistent: record.permanent,
-        }
+    fn cookie_for(id: &SessionId, record: &Record, config: &SessionConfig) -> CookieUpdate {
+        let value = id_cookie::encode(id, config.cookie_name(), config.id_cookie_keys());
+        CookieUpdate::set_for(value, record)
     }
 
     /// Stores `record` under a fresh id.
@@ -160,12 +175,17 @@ impl<S: RecordStore> ServerSide<S> {
         &self,
         mut record: Record,
         config: &SessionConfig,
+        now: Timestamp,
     ) -> Result<CookieUpdate, SessionError> {
         record.version = 1;
         for attempt in 1..=ID_ATTEMPTS {
             let id = SessionId::generate()?;
-            match self.store.create(&self.storage_key(&id), &record).await {
-                Ok(()) => return Ok(self.cookie_for(&id, &record, config)),
+            match self
+                .store
+                .create(&self.storage_key(&id), &record, now)
+                .await
+            {
+                Ok(()) => return Ok(Self::cookie_for(&id, &record, config)),
                 Err(StoreError::KeyCollision) if attempt < ID_ATTEMPTS => {
                     warn!("a freshly generated session id collided; drawing another");
                 }
@@ -187,43 +207,54 @@ impl<S: RecordStore> ServerSide<S> {
     ) -> Result<CookieUpdate, SessionError> {
         let mut record = config.new_record(now);
         changes.apply_to(&mut record)?;
-        self.create(record, config).await
+        self.create(record, config, now).await
     }
 
     /// Saves a loaded session, replaying its changes on the latest record after conflicts.
     async fn save_existing(
         &self,
-        id: SessionId,
-        key: StorageKey,
-        mut version: u64,
-        outcome: Outcome,
+        stored: &Stored,
+        outcome: Outcome<()>,
         config: &SessionConfig,
         now: Timestamp,
     ) -> Result<CookieUpdate, SessionError> {
         let Outcome {
             mut record,
-            changes: outcome_changes,
-            regenerate,
+            changes,
+            lifecycle,
             ..
         } = outcome;
+        let rename = lifecycle == Lifecycle::Renamed;
+        let mut version = stored.version;
         for attempt in 1..=self.max_attempts {
             record.last_active = now;
             record.expires_at = config.expires_at(record.created_at, now);
             record.version = version + 1;
-            let result = if regenerate {
+            let result = if rename {
                 let new_id = SessionId::generate()?;
                 self.store
-                    .change_key(&key, &self.storage_key(&new_id), &record, version)
+                    .change_key(
+                        &stored.key,
+                        &self.storage_key(&new_id),
+                        &record,
+                        version,
+                        now,
+                    )
                     .await
                     .map(|()| Some(new_id))
             } else {
-                self.store.save(&key, &record, version).await.map(|()| None)
+                self.store
+                    .save(&stored.key, &record, version, now)
+                    .await
+                    .map(|()| None)
             };
             match result {
-                Ok(Some(new_id)) => return Ok(self.cookie_for(&new_id, &record, config)),
-                Ok(None) if record.permanent => return Ok(self.cookie_for(&id, &record, config)),
+                Ok(Some(new_id)) => return Ok(Self::cookie_for(&new_id, &record, config)),
+                Ok(None) if record.permanent => {
+                    return Ok(Self::cookie_for(&stored.id, &record, config))
+                }
                 Ok(None) => return Ok(CookieUpdate::Unchanged),
-                Err(StoreError::KeyCollision) if regenerate => {
+                Err(StoreError::KeyCollision) if rename => {
                     warn!("a regenerated session id collided; drawing another");
                 }
                 Err(StoreError::Conflict) => {
@@ -232,17 +263,13 @@ impl<S: RecordStore> ServerSide<S> {
                         "session changed concurrently; replaying this request's writes"
                     );
                     backoff::pause(attempt).await;
-                    match self.store.load(&key).await? {
+                    match self.store.load(&stored.key, now).await? {
                         Some(fresh) if !config.is_expired(&fresh, now) => {
                             version = fresh.version;
                             record = fresh;
-                            outcome_changes.apply_to(&mut record)?;
+                            changes.apply_to(&mut record)?;
                         }
-                        _ => {
-                            return self
-                                .create_from_changes(&outcome_changes, config, now)
-                                .await
-                        }
+                        _ => return self.create_from_changes(&changes, config, now).await,
                     }
                 }
                 Err(error) => return Err(error.into()),
@@ -256,8 +283,7 @@ impl<S: RecordStore> ServerSide<S> {
     /// Pushes an unchanged session's expiry forward when the refresh policy says so.
     async fn refresh(
         &self,
-        id: &SessionId,
-        key: &StorageKey,
+        stored: &Stored,
         record: &Record,
         config: &SessionConfig,
         now: Timestamp,
@@ -266,57 +292,77 @@ impl<S: RecordStore> ServerSide<S> {
             return CookieUpdate::Unchanged;
         }
         let expires_at = config.expires_at(record.created_at, now);
-        if let Err(error) = self.store.touch(key, now, expires_at).await {
+        if let Err(error) = self.store.touch(&stored.key, now, expires_at).await {
             // The request itself succeeded; the session just is not extended this time.
             warn!(%error, "could not refresh the session's expiry");
             return CookieUpdate::Unchanged;
         }
         if record.permanent {
-            self.cookie_for(id, record, config)
+            // The browser's cookie must follow the new deadline.
+            let mut refreshed = record.clone();
+            refreshed.expires_at = expires_at;
+            Self::cookie_for(&stored.id, &refreshed, config)
         } else {
             CookieUpdate::Unchanged
         }
     }
 }
 
-#[async_trait]
 impl<S: RecordStore> SessionBackend for ServerSide<S> {
+    type State = ServerSideState;
+
     async fn load(
         &self,
         cookie: Option<&str>,
-        config: &SessionConfig,
-    ) -> Result<Session, SessionError> {
-        let now = Timestamp::now();
-        let anonymous = || self.prepare(Session::anonymous(config.new_record(now)));
-        let Some(id) =
-            cookie.and_then(|value| id_cookie::decode(value, config.cookie_name(), config.keys()))
-        else {
+        cx: Context<'_>,
+    ) -> Result<Loaded<ServerSideState>, SessionError> {
+        let (config, now) = (cx.config(), cx.now());
+        let new_session = || {
+            self.loaded(Loaded::new_session(
+                config.new_record(now),
+                ServerSideState { stored: None },
+            ))
+        };
+        let Some(id) = cookie.and_then(|value| {
+            id_cookie::decode(value, config.cookie_name(), config.id_cookie_keys())
+        }) else {
             if cookie.is_some() {
                 debug!("ignoring a malformed or forged session cookie");
             }
-            return Ok(anonymous());
+            return Ok(new_session());
         };
         let key = self.storage_key(&id);
-        let guard = self.locks.lock(&key).await;
-        match self.store.load(&key).await {
-            Ok(Some(record)) if !config.is_expired(&record, now) => Ok(self
-                .prepare(Session::loaded(Some(id), record))
-                .with_origin(Arc::new(key))
-                .hold(Box::new(guard))),
+        let lock = self.locks.lock(&key).await;
+        match self.store.load(&key, now).await {
+            Ok(Some(record)) if !config.is_expired(&record, now) => {
+                let version = record.version;
+                let stored = Stored {
+                    id,
+                    key,
+                    version,
+                    _lock: lock,
+                };
+                Ok(self.loaded(Loaded::existing(
+                    record,
+                    ServerSideState {
+                        stored: Some(stored),
+                    },
+                )))
+            }
             Ok(Some(_)) => {
                 debug!("session expired");
                 if let Err(error) = self.store.delete(&key).await {
                     warn!(%error, "could not delete an expired session");
                 }
-                Ok(anonymous())
+                Ok(new_session())
             }
             Ok(None) => {
-                debug!("unknown session id; starting an anonymous session (strict mode)");
-                Ok(anonymous())
+                debug!("unknown session id; starting a new session (strict mode)");
+                Ok(new_session())
             }
             Err(StoreError::Corrupt(error)) => {
                 warn!(%error, "discarding a corrupt session record");
-                Ok(anonymous())
+                Ok(new_session())
             }
             Err(error) => Err(error.into()),
         }
@@ -324,38 +370,34 @@ impl<S: RecordStore> SessionBackend for ServerSide<S> {
 
     async fn save(
         &self,
-        outcome: Outcome,
-        config: &SessionConfig,
+        outcome: Outcome<ServerSideState>,
+        cx: Context<'_>,
     ) -> Result<CookieUpdate, SessionError> {
-        let now = Timestamp::now();
-        let key = outcome.id.as_ref().map(|id| self.loaded_key(&outcome, id));
-        if outcome.destroyed {
-            if let Some(key) = &key {
-                self.store.delete(key).await?;
-            }
-            if outcome.changes.is_empty() {
-                return Ok(CookieUpdate::Remove);
-            }
-            return self
-                .create_from_changes(&outcome.changes, config, now)
-                .await;
-        }
-        match (outcome.id.clone(), key, outcome.loaded_version) {
-            (Some(id), Some(key), Some(version)) if outcome.is_modified() => {
-                self.save_existing(id, key, version, outcome, config, now)
+        let (config, now) = (cx.config(), cx.now());
+        let (outcome, ServerSideState { stored }) = outcome.split();
+        match (outcome.lifecycle, stored) {
+            (Lifecycle::Destroyed, stored) => {
+                if let Some(stored) = &stored {
+                    self.store.delete(&stored.key).await?;
+                }
+                if outcome.changes.is_empty() {
+                    return Ok(CookieUpdate::Remove);
+                }
+                self.create_from_changes(&outcome.changes, config, now)
                     .await
             }
-            (Some(id), Some(key), Some(_)) => {
-                Ok(self.refresh(&id, &key, &outcome.record, config, now).await)
+            (_, Some(stored)) if outcome.is_modified() => {
+                self.save_existing(&stored, outcome, config, now).await
             }
-            _ if !outcome.changes.is_empty() => {
+            (_, Some(stored)) => Ok(self.refresh(&stored, &outcome.record, config, now).await),
+            (_, None) if !outcome.changes.is_empty() => {
                 let mut record = outcome.record;
                 record.last_active = now;
                 record.expires_at = config.expires_at(record.created_at, now);
-                self.create(record, config).await
+                self.create(record, config, now).await
             }
             // A new session that only asked for regeneration has nothing to store yet.
-            _ => Ok(CookieUpdate::Unchanged),
+            (_, None) => Ok(CookieUpdate::Unchanged),
         }
     }
 
@@ -375,7 +417,7 @@ impl<S: RecordStore> IntoSessionBackend for ServerSide<S> {
 /// The check that a session's data stays within `limit` bytes of JSON.
 fn json_size_limit(limit: usize) -> SizeLimit {
     Arc::new(move |record: &Record| {
-        let size = crate::json_len(&record.data);
+        let size = crate::backend::json_len(&record.data);
         if size > limit {
             Err(SessionError::TooLarge {
                 size,

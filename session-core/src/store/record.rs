@@ -3,17 +3,18 @@
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
-use crate::Timestamp;
+use crate::clock::Timestamp;
 
 /// The data of one session and the metadata its expiry and compare-and-swap need.
 ///
 /// Stores persist every field as given and hand it back unchanged; the generic
-/// server-side layer ([`ServerSide`](crate::ServerSide)) decides timestamps and versions.
+/// server-side layer ([`ServerSide`](crate::store::ServerSide)) decides timestamps and versions.
 ///
 /// # Examples
 ///
 /// ```
-/// use session_core::{Record, Timestamp};
+/// use session_core::clock::Timestamp;
+/// use session_core::store::Record;
 ///
 /// let now = Timestamp::from_unix_millis(1_000);
 /// let record = Record::new(now, Timestamp::from_unix_millis(2_000));
@@ -54,35 +55,4 @@ impl Record {
     pub fn is_expired_at(&self, now: Timestamp) -> bool {
         now >= self.expires_at
     }
-}
-
-/// The length of `value` as compact JSON (what `serde_json::to_vec` would produce),
-/// counted without building it: for backends that check sizes on every write.
-///
-/// A value that cannot be serialized counts what was written before the failure; session
-/// data (JSON values under string keys) always serializes.
-///
-/// # Examples
-///
-/// ```
-/// use serde_json::json;
-///
-/// let value = json!({"user": "ada", "n": [1, 2]});
-/// assert_eq!(session_core::json_len(&value), serde_json::to_vec(&value)?.len());
-/// # Ok::<(), serde_json::Error>(())
-/// ```
-pub fn json_len<T: Serialize + ?Sized>(value: &T) -> usize {
-    struct Counter(usize);
-    impl std::io::Write for Counter {
-        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-            self.0 += buf.len();
-            Ok(buf.len())
-        }
-        fn flush(&mut self) -> std::io::Result<()> {
-            Ok(())
-        }
-    }
-    let mut counter = Counter(0);
-    let _partial = serde_json::to_writer(&mut counter, value);
-    counter.0
 }

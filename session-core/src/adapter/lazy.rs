@@ -1,0 +1,141 @@
+//! [`LazySession`]: one request's session, loaded on first use and saved once.
+
+use std::fmt;
+use std::sync::{Mutex, PoisonError};
+
+use tokio::sync::OnceCell;
+
+use super::{ResponsePlan, SessionManager};
+use crate::backend::{BoxedState, Context, Outcome, SessionBackend};
+use crate::{Session, SessionError};
+
+/// One request's session: loaded by the first handler extractor (or guard) that asks for
+/// it, shared by later ones, and saved once by the adapter after the handler.
+///
+/// A request whose handler never asks for the session never touches the store, and
+/// [`finish`](Self::finish) then says there is nothing to send.
+///
+/// # Examples
+///
+/// ```
+/// use session_core::adapter::SessionManager;
+/// use session_core::store::MemoryStore;
+/// use session_core::SessionConfig;
+///
+/// # tokio::runtime::Builder::new_current_thread().build()?.block_on(async {
+/// let manager = SessionManager::new(MemoryStore::default(), SessionConfig::default())?;
+/// let request = manager.request(None);
+/// let first = request.session().await?;
+/// let second = request.session().await?; // loaded once, shared
+/// first.insert("n", 1)?;
+/// assert_eq!(second.get::<i32>("n")?, Some(1));
+/// assert!(request.finish().await?.is_some_and(|plan| plan.set_cookie.is_some()));
+/// // Saved once: the handle refuses writes that would be lost.
+/// assert!(first.insert("n", 2).is_err());
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// # })?;
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+pub struct LazySession {
+    manager: SessionManager,
+    cookie: Option<String>,
+    loaded: OnceCell<Slot>,
+}
+
+/// The loaded session and the backend's state for its save, taken by `finish`.
+struct Slot {
+    session: Session,
+    state: Mutex<Option<BoxedState>>,
+}
+
+impl LazySession {
+    pub(crate) fn new(manager: SessionManager, cookie: Option<String>) -> Self {
+        Self {
+            manager,
+            cookie,
+            loaded: OnceCell::new(),
+        }
+    }
+
+    /// The session, loading it on the first call.
+    ///
+    /// A server-side session holds its per-session lock from here until
+    /// [`finish`](Self::finish) (or until this is dropped, with a cancelled request).
+    ///
+    /// # Errors
+    ///
+    /// When the backend fails (a store that is down): the request must fail rather than
+    /// treat the visitor as logged out.
+    pub async fn session(&self) -> Result<Session, SessionError> {
+        let slot = self.loaded.get_or_try_init(|| self.load()).await?;
+        Ok(slot.session.clone())
+    }
+
+    /// Whether a handler asked for the session.
+    pub fn is_loaded(&self) -> bool {
+        self.loaded.initialized()
+    }
+
+    /// Saves what the handler did and says which headers the response needs; `None` when
+    /// the session was never loaded (or was already finished).
+    ///
+    /// # Errors
+    ///
+    /// When the session could not be saved: the response must not claim success.
+    pub async fn finish(&self) -> Result<Option<ResponsePlan>, SessionError> {
+        let Some(slot) = self.loaded.get() else {
+            return Ok(None);
+        };
+        let taken_state = slot
+            .state
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .take();
+        let Some(state) = taken_state else {
+            return Ok(None);
+        };
+        let taken = slot.session.take();
+        let outcome = Outcome {
+            state,
+            lifecycle: taken.lifecycle,
+            record: taken.record,
+            changes: taken.changes,
+            accessed: taken.accessed,
+        };
+        let manager = &self.manager;
+        let cx = Context::new(manager.config(), manager.now());
+        let cookie = manager.backend().save(outcome, cx).await?;
+        let set_cookie = manager.set_cookie(&cookie);
+        Ok(Some(ResponsePlan {
+            no_store: set_cookie.is_some(),
+            set_cookie,
+            vary_cookie: taken.accessed,
+            cookie,
+        }))
+    }
+
+    /// The manager this session belongs to.
+    pub fn manager(&self) -> &SessionManager {
+        &self.manager
+    }
+
+    async fn load(&self) -> Result<Slot, SessionError> {
+        let manager = &self.manager;
+        let cx = Context::new(manager.config(), manager.now());
+        let loaded = manager.backend().load(self.cookie.as_deref(), cx).await?;
+        Ok(Slot {
+            session: Session::from_loaded(loaded.record, loaded.lifecycle, loaded.size_limit),
+            state: Mutex::new(Some(loaded.state)),
+        })
+    }
+}
+
+impl fmt::Debug for LazySession {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        // The cookie is a credential: say only whether there is one.
+        f.debug_struct("LazySession")
+            .field("has_cookie", &self.cookie.is_some())
+            .field("loaded", &self.is_loaded())
+            .finish_non_exhaustive()
+    }
+}

@@ -1,0 +1,197 @@
+//! The adapter room: what both framework adapters share, so each is only translation.
+//!
+//! A [`SessionManager`] holds the backend (erased once, as a
+//! [`BoxedBackend`](crate::backend::BoxedBackend)), the configuration and the clock. Per
+//! request an adapter finds the cookie ([`SessionManager::find_cookie`]), opens a
+//! [`LazySession`] (loaded on first use by the handler's extractor or guard), and after
+//! the handler calls [`LazySession::finish`] and applies the [`ResponsePlan`]'s header
+//! operations; a failure becomes an [`ErrorResponse`].
+//!
+//! # Examples
+//!
+//! What an adapter does around every request, by hand:
+//!
+//! ```
+//! use session_core::adapter::SessionManager;
+//! use session_core::store::MemoryStore;
+//! use session_core::SessionConfig;
+//!
+//! # tokio::runtime::Builder::new_current_thread().build()?.block_on(async {
+//! let manager = SessionManager::new(MemoryStore::default(), SessionConfig::default())?;
+//!
+//! // First request: no cookie, a new session; logging in writes it.
+//! let request = manager.request(manager.find_cookie([b"theme=dark".as_slice()]).as_deref());
+//! let session = request.session().await?;
+//! session.regenerate();
+//! session.insert("username", "ada")?;
+//! let plan = request.finish().await?.ok_or("the handler loaded the session")?;
+//! let set_cookie = plan.set_cookie.ok_or("a login sets a cookie")?;
+//! assert!(set_cookie.http_only() == Some(true) && set_cookie.secure() == Some(true));
+//!
+//! // Next request: the browser sends the cookie back.
+//! let header = format!("session={}", set_cookie.value());
+//! let request = manager.request(manager.find_cookie([header.as_bytes()]).as_deref());
+//! assert_eq!(request.session().await?.get::<String>("username")?.as_deref(), Some("ada"));
+//! // A request that only reads writes nothing.
+//! assert_eq!(request.finish().await?.and_then(|plan| plan.set_cookie), None);
+//!
+//! // A request whose handler never asked for the session costs nothing.
+//! assert!(manager.request(None).finish().await?.is_none());
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! # })?;
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+
+mod cookie_header;
+mod failure;
+mod lazy;
+mod response;
+
+use std::fmt;
+use std::sync::Arc;
+
+use cookie::time::Duration as CookieDuration;
+use cookie::Cookie;
+
+pub use self::failure::{error_chain, ErrorResponse, LogLevel};
+pub use self::lazy::LazySession;
+pub use self::response::{HeaderOp, ResponsePlan};
+use crate::backend::{
+    BoxedBackend, Capabilities, CookieUpdate, IntoSessionBackend, SessionBackend,
+};
+use crate::clock::{Clock, SystemClock, Timestamp};
+use crate::{ConfigError, SessionConfig};
+
+/// A backend, its configuration and the clock, with the steps an adapter runs around a
+/// handler: find the cookie, load lazily, save, and turn the result into headers.
+///
+/// Cheap to clone (clones share one backend, and so one set of per-session locks).
+#[derive(Clone)]
+pub struct SessionManager {
+    inner: Arc<Inner>,
+}
+
+#[derive(Clone)]
+struct Inner {
+    backend: BoxedBackend,
+    config: SessionConfig,
+    clock: Arc<dyn Clock>,
+}
+
+impl SessionManager {
+    /// Checks `config` (and that the backend can work with it) and pairs it with
+    /// `backend` (a [`SessionBackend`], a [`RecordStore`](crate::store::RecordStore) or a
+    /// [`BoxedBackend`]), reading time from the system clock.
+    ///
+    /// # Errors
+    ///
+    /// The [`ConfigError`] of [`SessionConfig::validate`] or of the backend's
+    /// [`check`](SessionBackend::check).
+    pub fn new(
+        backend: impl IntoSessionBackend,
+        config: SessionConfig,
+    ) -> Result<Self, ConfigError> {
+        config.validate()?;
+        let backend = backend.into_boxed();
+        backend.check(&config)?;
+        Ok(Self {
+            inner: Arc::new(Inner {
+                backend,
+                config,
+                clock: Arc::new(SystemClock),
+            }),
+        })
+    }
+
+    /// Reads time from `clock` instead of the system clock (a
+    /// [`ManualClock`](crate::clock::ManualClock) in tests).
+    pub fn with_clock(mut self, clock: impl Clock) -> Self {
+        Arc::make_mut(&mut self.inner).clock = Arc::new(clock);
+        self
+    }
+
+    /// The configuration.
+    pub fn config(&self) -> &SessionConfig {
+        &self.inner.config
+    }
+
+    /// What the backend can do.
+    pub fn capabilities(&self) -> Capabilities {
+        self.inner.backend.capabilities()
+    }
+
+    /// The current time on the manager's clock.
+    pub fn now(&self) -> Timestamp {
+        self.inner.clock.now()
+    }
+
+    /// The session cookie's value among a request's `Cookie` header values, given as raw
+    /// bytes: a stray non-UTF-8 byte in another cookie does not hide it.
+    pub fn find_cookie<'a>(
+        &self,
+        cookie_headers: impl IntoIterator<Item = &'a [u8]>,
+    ) -> Option<String> {
+        cookie_header::find(self.config().cookie_name(), cookie_headers)
+    }
+
+    /// A request's session, loaded on first use, for the session cookie value `cookie`.
+    pub fn request(&self, cookie: Option<&str>) -> LazySession {
+        LazySession::new(self.clone(), cookie.map(str::to_owned))
+    }
+
+    /// The `Set-Cookie` for a cookie update, with every configured attribute; `None` for
+    /// [`CookieUpdate::Unchanged`].
+    pub fn set_cookie(&self, update: &CookieUpdate) -> Option<Cookie<'static>> {
+        match update {
+            CookieUpdate::Set { value, expires_at } => {
+                Some(self.session_cookie(value.clone(), *expires_at))
+            }
+            CookieUpdate::Remove => Some(self.removal_cookie()),
+            CookieUpdate::Unchanged => None,
+        }
+    }
+
+    /// The session cookie: a browser-session cookie, or, with `expires_at`, a persistent
+    /// one whose `Max-Age` (whole seconds, rounded down) and `Expires` end at that
+    /// server-side deadline, so the browser never keeps a cookie the server has ended.
+    pub fn session_cookie(&self, value: String, expires_at: Option<Timestamp>) -> Cookie<'static> {
+        let config = self.config();
+        let mut cookie = Cookie::build((config.cookie_name().to_owned(), value))
+            .path(config.path().to_owned())
+            .secure(config.secure())
+            .http_only(config.http_only())
+            .same_site(config.same_site());
+        if let Some(domain) = config.domain() {
+            cookie = cookie.domain(domain.to_owned());
+        }
+        if let Some(expires_at) = expires_at {
+            let left = expires_at.duration_since(self.now());
+            let max_age = CookieDuration::try_from(left).unwrap_or(CookieDuration::MAX);
+            cookie = cookie
+                .max_age(CookieDuration::seconds(max_age.whole_seconds()))
+                .expires(expires_at.to_offset_date_time());
+        }
+        cookie.build()
+    }
+
+    /// A cookie that removes the session cookie: same name, path, domain and attributes,
+    /// empty value, expired.
+    pub fn removal_cookie(&self) -> Cookie<'static> {
+        let mut cookie = self.session_cookie(String::new(), None);
+        cookie.make_removal();
+        cookie
+    }
+
+    pub(crate) fn backend(&self) -> &BoxedBackend {
+        &self.inner.backend
+    }
+}
+
+impl fmt::Debug for SessionManager {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("SessionManager")
+            .field("backend", &self.inner.backend)
+            .field("config", &self.inner.config)
+            .finish_non_exhaustive()
+    }
+}

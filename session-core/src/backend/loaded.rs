@@ -1,0 +1,167 @@
+//! What a backend hands over at load ([`Loaded`]) and gets back at save ([`Outcome`]).
+
+use std::fmt;
+use std::sync::Arc;
+
+use super::Lifecycle;
+use crate::session::ChangeSet;
+use crate::store::Record;
+use crate::SessionError;
+
+/// A backend's check that a session still fits it, run on every write; a failing write is
+/// undone and its error returned to the handler.
+pub type SizeLimit = Arc<dyn Fn(&Record) -> Result<(), SessionError> + Send + Sync>;
+
+/// A session as a backend loaded it, with the backend's own state for the save.
+///
+/// `S` is the backend's [`SessionBackend::State`](super::SessionBackend::State): whatever
+/// `load` learnt that `save` needs (a storage key and a lock guard, the cookie's issue
+/// time...), handed back typed in [`Outcome::state`].
+///
+/// # Examples
+///
+/// ```
+/// use session_core::backend::{Lifecycle, Loaded};
+/// use session_core::SessionConfig;
+/// use session_core::clock::Timestamp;
+///
+/// let record = SessionConfig::default().new_record(Timestamp::from_unix_millis(0));
+/// let loaded = Loaded::new_session(record, "state for save");
+/// assert_eq!(loaded.lifecycle(), Lifecycle::New);
+/// assert_eq!(*loaded.state(), "state for save");
+/// ```
+pub struct Loaded<S> {
+    pub(crate) record: Record,
+    pub(crate) lifecycle: Lifecycle,
+    pub(crate) size_limit: Option<SizeLimit>,
+    pub(crate) state: S,
+}
+
+impl<S> Loaded<S> {
+    /// The stored session the cookie named.
+    pub fn existing(record: Record, state: S) -> Self {
+        Self {
+            record,
+            lifecycle: Lifecycle::Loaded,
+            size_limit: None,
+            state,
+        }
+    }
+
+    /// A new, empty session for a visitor without a valid cookie (`record` from
+    /// [`SessionConfig::new_record`](crate::SessionConfig::new_record)).
+    pub fn new_session(record: Record, state: S) -> Self {
+        Self {
+            record,
+            lifecycle: Lifecycle::New,
+            size_limit: None,
+            state,
+        }
+    }
+
+    /// Sets the check every write must pass (a cookie's size limit, say).
+    pub fn with_size_limit(mut self, limit: SizeLimit) -> Self {
+        self.size_limit = Some(limit);
+        self
+    }
+
+    /// The loaded record.
+    pub fn record(&self) -> &Record {
+        &self.record
+    }
+
+    /// [`Lifecycle::New`] or [`Lifecycle::Loaded`].
+    pub fn lifecycle(&self) -> Lifecycle {
+        self.lifecycle
+    }
+
+    /// The backend's state.
+    pub fn state(&self) -> &S {
+        &self.state
+    }
+
+    /// The same session with its state turned into another type (what erasing a backend
+    /// does).
+    pub fn map_state<T>(self, f: impl FnOnce(S) -> T) -> Loaded<T> {
+        Loaded {
+            record: self.record,
+            lifecycle: self.lifecycle,
+            size_limit: self.size_limit,
+            state: f(self.state),
+        }
+    }
+}
+
+impl<S> fmt::Debug for Loaded<S> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Loaded")
+            .field("lifecycle", &self.lifecycle)
+            .field("keys", &self.record.data.keys().collect::<Vec<_>>())
+            .finish_non_exhaustive()
+    }
+}
+
+/// What one request did to its session, handed back to the backend that loaded it.
+#[non_exhaustive]
+pub struct Outcome<S> {
+    /// The state the backend attached at load.
+    pub state: S,
+    /// Where the session stands: loaded, renamed, destroyed...
+    pub lifecycle: Lifecycle,
+    /// The loaded record with this request's changes applied (after a destroy: the writes
+    /// made after it, on an empty record).
+    pub record: Record,
+    /// This request's writes, in order, for replay on fresher data after a conflict.
+    pub changes: ChangeSet,
+    /// Whether the handler read or wrote the session at all.
+    pub accessed: bool,
+}
+
+impl<S> Outcome<S> {
+    /// Whether anything must be written: data, permanence, a new id or a destruction.
+    pub fn is_modified(&self) -> bool {
+        !self.changes.is_empty() || self.lifecycle.is_modified()
+    }
+
+    /// The outcome without its state, and the state.
+    pub fn split(self) -> (Outcome<()>, S) {
+        let Self {
+            state,
+            lifecycle,
+            record,
+            changes,
+            accessed,
+        } = self;
+        let outcome = Outcome {
+            state: (),
+            lifecycle,
+            record,
+            changes,
+            accessed,
+        };
+        (outcome, state)
+    }
+}
+
+impl Outcome<()> {
+    /// The outcome carrying `state`.
+    pub fn with_state<S>(self, state: S) -> Outcome<S> {
+        Outcome {
+            state,
+            lifecycle: self.lifecycle,
+            record: self.record,
+            changes: self.changes,
+            accessed: self.accessed,
+        }
+    }
+}
+
+impl<S> fmt::Debug for Outcome<S> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Outcome")
+            .field("lifecycle", &self.lifecycle)
+            .field("changes", &self.changes)
+            .field("accessed", &self.accessed)
+            .finish_non_exhaustive()
+    }
+}

@@ -1,0 +1,339 @@
+use std::time::Duration;
+
+use async_trait::async_trait;
+use serde_json::json;
+
+use super::*;
+use crate::adapter::{LazySession, SessionManager};
+use crate::clock::ManualClock;
+use crate::keys::{Key, KeyRing};
+use crate::store::MemoryStore;
+use crate::Session;
+
+type TestResult = Result<(), Box<dyn std::error::Error>>;
+
+/// A manager over a [`ServerSide`] of a shared [`MemoryStore`], on a manual clock.
+struct Harness {
+    manager: SessionManager,
+    store: Arc<MemoryStore>,
+    clock: ManualClock,
+}
+
+impl Harness {
+    fn new(config: SessionConfig) -> Result<Self, crate::ConfigError> {
+        Self::sharing(
+            Arc::new(MemoryStore::default()),
+            &ManualClock::starting_now(),
+            config,
+        )
+    }
+
+    /// Another process on the same store and clock.
+    fn sharing(
+        store: Arc<MemoryStore>,
+        clock: &ManualClock,
+        config: SessionConfig,
+    ) -> Result<Self, crate::ConfigError> {
+        let backend = ServerSide::from_arc(Arc::clone(&store));
+        Ok(Self {
+            manager: SessionManager::new(backend, config)?.with_clock(clock.clone()),
+            store,
+            clock: clock.clone(),
+        })
+    }
+
+    async fn open(&self, cookie: Option<&str>) -> Result<(LazySession, Session), SessionError> {
+        let request = self.manager.request(cookie);
+        let session = request.session().await?;
+        Ok((request, session))
+    }
+
+    async fn save(&self, request: LazySession) -> Result<CookieUpdate, Box<dyn std::error::Error>> {
+        Ok(request
+            .finish()
+            .await?
+            .ok_or("the session was loaded")?
+            .cookie)
+    }
+
+    /// A new session holding `user = ada`; its cookie value.
+    async fn create(&self) -> Result<String, Box<dyn std::error::Error>> {
+        let (request, session) = self.open(None).await?;
+        session.insert("user", "ada")?;
+        match self.save(request).await? {
+            CookieUpdate::Set { value, .. } => Ok(value),
+            other => Err(format!("expected a cookie, got {other:?}").into()),
+        }
+    }
+
+    async fn stored(&self, cookie: &str) -> Result<Option<Record>, Box<dyn std::error::Error>> {
+        let key = StorageKey::hashed(&SessionId::parse(cookie)?);
+        Ok(self.store.load(&key, self.clock.now()).await?)
+    }
+}
+
+use crate::clock::Clock as _;
+
+#[tokio::test]
+async fn signed_id_cookies_refuse_unsigned_and_foreign_ids() -> TestResult {
+    let keys = KeyRing::new(Key::try_from_bytes(&[3; 32])?);
+    let harness = Harness::new(SessionConfig::default().with_keys(keys))?;
+    let cookie = harness.create().await?;
+    let (id, _tag) = cookie.split_once('.').ok_or("signed cookies carry a tag")?;
+    let (_, session) = harness.open(Some(&cookie)).await?;
+    assert_eq!(session.get::<String>("user")?.as_deref(), Some("ada"));
+    drop(session);
+    let (_, bare) = harness.open(Some(id)).await?;
+    assert!(bare.is_empty(), "a bare id is refused when keys are set");
+    Ok(())
+}
+
+#[tokio::test]
+async fn a_write_racing_a_logout_never_revives_the_old_id() -> TestResult {
+    let a = Harness::new(SessionConfig::default())?;
+    let b = Harness::sharing(Arc::clone(&a.store), &a.clock, SessionConfig::default())?;
+    let cookie = a.create().await?;
+
+    let (writer_request, writer) = a.open(Some(&cookie)).await?;
+    let (logout_request, logout) = b.open(Some(&cookie)).await?;
+    logout.destroy();
+    assert_eq!(b.save(logout_request).await?, CookieUpdate::Remove);
+
+    writer.update("counter", |n: Option<u32>| n.unwrap_or(0) + 1)?;
+    let CookieUpdate::Set { value, .. } = a.save(writer_request).await? else {
+        panic!("the write must land in a brand-new session");
+    };
+    assert_ne!(value, cookie);
+    assert!(
+        a.open(Some(&cookie)).await?.1.is_empty(),
+        "the logged-out id stays dead"
+    );
+    let (_, fresh) = a.open(Some(&value)).await?;
+    assert_eq!(fresh.get::<u32>("counter")?, Some(1));
+    assert_eq!(
+        fresh.get::<String>("user")?,
+        None,
+        "the destroyed session's data is not carried over"
+    );
+    Ok(())
+}
+
+#[tokio::test]
+async fn unchanged_sessions_are_touched_once_a_quarter_idle_window() -> TestResult {
+    let harness = Harness::new(SessionConfig::default().with_idle_timeout(Duration::from_secs(2)))?;
+    let cookie = harness.create().await?;
+    let first = harness.stored(&cookie).await?.ok_or("stored")?;
+
+    // Just under a quarter of the window: reading is not worth a store write yet.
+    harness.clock.advance(Duration::from_millis(499));
+    let (request, session) = harness.open(Some(&cookie)).await?;
+    session.get::<String>("user")?;
+    assert_eq!(harness.save(request).await?, CookieUpdate::Unchanged);
+    let untouched = harness.stored(&cookie).await?.ok_or("stored")?;
+    assert_eq!(
+        untouched.last_active, first.last_active,
+        "too early to touch"
+    );
+
+    // A quarter of the window: the read counts as activity.
+    harness.clock.advance(Duration::from_millis(1));
+    let (request, session) = harness.open(Some(&cookie)).await?;
+    session.get::<String>("user")?;
+    assert_eq!(harness.save(request).await?, CookieUpdate::Unchanged);
+    let touched = harness.stored(&cookie).await?.ok_or("stored")?;
+    assert_eq!(touched.last_active, harness.clock.now());
+    assert_eq!(
+        touched.expires_at,
+        harness.clock.now().saturating_add(Duration::from_secs(2))
+    );
+    assert_eq!(touched.version, first.version, "touching is not a write");
+    Ok(())
+}
+
+#[tokio::test]
+async fn the_idle_timeout_ends_a_session_to_the_millisecond() -> TestResult {
+    let harness = Harness::new(SessionConfig::default().with_idle_timeout(Duration::from_secs(2)))?;
+    let cookie = harness.create().await?;
+    harness.clock.advance(Duration::from_millis(1_999));
+    assert!(
+        !harness.open(Some(&cookie)).await?.1.is_empty(),
+        "alive 1 ms before"
+    );
+    harness.clock.advance(Duration::from_millis(1));
+    assert!(
+        harness.open(Some(&cookie)).await?.1.is_empty(),
+        "gone at the deadline"
+    );
+    Ok(())
+}
+
+#[tokio::test]
+async fn tightened_settings_end_sessions_the_store_still_holds() -> TestResult {
+    let lenient = Harness::new(SessionConfig::default())?;
+    let cookie = lenient.create().await?;
+    let strict = Harness::sharing(
+        Arc::clone(&lenient.store),
+        &lenient.clock,
+        SessionConfig::default().with_idle_timeout(Duration::from_secs(60)),
+    )?;
+    lenient.clock.advance(Duration::from_secs(61));
+    assert!(
+        !lenient.open(Some(&cookie)).await?.1.is_empty(),
+        "the stored deadline alone (31 days) keeps it"
+    );
+    lenient.clock.advance(Duration::from_secs(61));
+    assert!(
+        strict.open(Some(&cookie)).await?.1.is_empty(),
+        "today's idle timeout ends it although the record's own deadline is far"
+    );
+    Ok(())
+}
+
+/// A store that declares Flask-Session's raw-id keys, as a compatibility store does.
+struct RawIdStore(MemoryStore);
+
+#[async_trait]
+impl RecordStore for RawIdStore {
+    async fn load(&self, key: &StorageKey, now: Timestamp) -> Result<Option<Record>, StoreError> {
+        self.0.load(key, now).await
+    }
+    async fn create(
+        &self,
+        key: &StorageKey,
+        record: &Record,
+        now: Timestamp,
+    ) -> Result<(), StoreError> {
+        self.0.create(key, record, now).await
+    }
+    async fn save(
+        &self,
+        key: &StorageKey,
+        record: &Record,
+        version: u64,
+        now: Timestamp,
+    ) -> Result<(), StoreError> {
+        self.0.save(key, record, version, now).await
+    }
+    async fn change_key(
+        &self,
+        old: &StorageKey,
+        new: &StorageKey,
+        record: &Record,
+        version: u64,
+        now: Timestamp,
+    ) -> Result<(), StoreError> {
+        self.0.change_key(old, new, record, version, now).await
+    }
+    async fn delete(&self, key: &StorageKey) -> Result<(), StoreError> {
+        self.0.delete(key).await
+    }
+    async fn touch(
+        &self,
+        key: &StorageKey,
+        active: Timestamp,
+        expires: Timestamp,
+    ) -> Result<(), StoreError> {
+        self.0.touch(key, active, expires).await
+    }
+    async fn delete_expired(&self, now: Timestamp) -> Result<u64, StoreError> {
+        self.0.delete_expired(now).await
+    }
+    fn key_scheme(&self) -> KeyScheme {
+        KeyScheme::FlaskSessionCompat
+    }
+}
+
+#[tokio::test]
+async fn stores_declaring_flask_session_keys_get_raw_ids() -> TestResult {
+    let memory = MemoryStore::default();
+    let manager = SessionManager::new(RawIdStore(memory.clone()), SessionConfig::default())?;
+    let request = manager.request(None);
+    request.session().await?.insert("user", "ada")?;
+    let plan = request.finish().await?.ok_or("loaded")?;
+    let cookie = plan.cookie_value().ok_or("a new session sets a cookie")?;
+    let keys = memory.keys();
+    assert_eq!(keys.len(), 1);
+    assert_eq!(keys[0].as_str(), cookie);
+    Ok(())
+}
+
+#[tokio::test]
+async fn expired_sessions_are_deleted_when_met() -> TestResult {
+    let harness =
+        Harness::new(SessionConfig::default().with_absolute_timeout(Duration::from_millis(200)))?;
+    let cookie = harness.create().await?;
+    harness.clock.advance(Duration::from_millis(200));
+    assert!(harness.open(Some(&cookie)).await?.1.is_empty());
+    assert!(
+        harness.store.is_empty(),
+        "the expired record is removed when met"
+    );
+    Ok(())
+}
+
+#[tokio::test]
+async fn regenerate_alone_moves_the_session() -> TestResult {
+    let harness = Harness::new(SessionConfig::default())?;
+    let cookie = harness.create().await?;
+    let (request, session) = harness.open(Some(&cookie)).await?;
+    session.regenerate();
+    let CookieUpdate::Set { value, .. } = harness.save(request).await? else {
+        panic!("regenerate must set a new cookie");
+    };
+    assert_ne!(value, cookie);
+    assert_eq!(harness.store.len(), 1, "the old record is gone, not copied");
+    Ok(())
+}
+
+#[tokio::test]
+async fn permanent_sessions_renew_their_cookie_until_the_real_deadline() -> TestResult {
+    let config = SessionConfig::default()
+        .with_permanent(true)
+        .with_idle_timeout(Duration::from_secs(60))
+        .with_absolute_timeout(Duration::from_secs(7_200));
+    let harness = Harness::new(config)?;
+    let cookie = harness.create().await?;
+    harness.clock.advance(Duration::from_secs(10));
+    let (request, session) = harness.open(Some(&cookie)).await?;
+    session.insert("theme", json!("dark"))?;
+    let update = harness.save(request).await?;
+    assert_eq!(
+        update,
+        CookieUpdate::Set {
+            value: cookie,
+            expires_at: Some(harness.clock.now().saturating_add(Duration::from_secs(60))),
+        },
+        "the idle timeout, not the 31-day lifetime, bounds the cookie"
+    );
+    Ok(())
+}
+
+#[tokio::test]
+async fn oversized_sessions_are_refused_at_insert() -> TestResult {
+    let backend = ServerSide::new(MemoryStore::default()).with_max_session_bytes(Some(64));
+    let manager = SessionManager::new(backend, SessionConfig::default())?;
+    let session = manager.request(None).session().await?;
+    let error = session
+        .insert("big", "x".repeat(100))
+        .err()
+        .ok_or("must fail")?;
+    let message = error.to_string();
+    assert!(
+        message.contains("64-byte limit") && message.contains("server-side"),
+        "{message}"
+    );
+    Ok(())
+}
+
+#[test]
+fn json_len_matches_serde_json() -> TestResult {
+    let value = json!({"a": [1, 2.5, "three", null], "b": {"c": "ünï"}});
+    let serde_json::Value::Object(map) = value else {
+        return Err("object".into());
+    };
+    assert_eq!(
+        crate::backend::json_len(&map),
+        serde_json::to_vec(&map)?.len()
+    );
+    Ok(())
+}
