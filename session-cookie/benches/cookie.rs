@@ -8,8 +8,10 @@ use std::hint::black_box;
 use criterion::{criterion_group, criterion_main, Criterion};
 use serde_json::{json, Map, Value};
 use session_cookie::flask::{FlaskCodec, FlaskSession};
-use session_cookie::CookieStore;
-use session_core::{Key, KeyRing, SessionConfig, Timestamp};
+use session_cookie::CookieBackend;
+use session_core::clock::Timestamp;
+use session_core::keys::{Key, KeyRing};
+use session_core::SessionConfig;
 
 /// A logged-in user's session: about 200 bytes of JSON.
 fn data() -> Map<String, Value> {
@@ -30,30 +32,30 @@ fn data() -> Map<String, Value> {
 fn native(c: &mut Criterion) {
     let keys = KeyRing::new(Key::from_bytes(b"benchmark key, at least 32 bytes long"));
     let config = SessionConfig::default();
-    let now = Timestamp::now();
+    let now = Timestamp::from_unix_millis(1_700_000_000_123);
     let mut record = config.new_record(now);
     record.data = data();
     println!(
         "native payload: {} bytes of JSON",
         serde_json::to_vec(&record.data).unwrap().len()
     );
-    for (name, store) in [
-        ("signed", CookieStore::new(keys.clone())),
+    for (name, backend) in [
+        ("signed", CookieBackend::new(keys.clone())),
         (
             "encrypted",
-            CookieStore::new(keys.clone()).with_encryption(true),
+            CookieBackend::new(keys.clone()).with_encryption(true),
         ),
     ] {
-        let cookie = store.encode(&record, "session", now).unwrap();
+        let cookie = backend.encode(&record, "session", now).unwrap();
         println!("native {name}: cookie value {} bytes", cookie.len());
         c.bench_function(&format!("native/{name}/encode+sign"), |b| {
-            b.iter(|| store.encode(black_box(&record), "session", now).unwrap())
+            b.iter(|| backend.encode(black_box(&record), "session", now).unwrap())
         });
         c.bench_function(&format!("native/{name}/verify+decode"), |b| {
-            b.iter(|| store.decode(black_box(&cookie), &config, now).unwrap())
+            b.iter(|| backend.decode(black_box(&cookie), &config, now).unwrap())
         });
         c.bench_function(&format!("native/{name}/size check"), |b| {
-            b.iter(|| store.cookie_len(black_box(&record), "session"))
+            b.iter(|| backend.cookie_len(black_box(&record), "session"))
         });
     }
 }

@@ -3,11 +3,13 @@
 //!
 //! | backend | cookie format | use it when |
 //! |---|---|---|
-//! | [`CookieStore`] | this crate's own ([`secure`]): HMAC-SHA256, key ids for rotation, optional AES-256-GCM, millisecond timestamps | a Rust service wants Flask's default "session in a cookie" |
-//! | [`FlaskCookieStore`] | exactly Flask's ([`flask`]): itsdangerous, tagged JSON, `SECRET_KEY_FALLBACKS` | a Rust service and a Flask app share one login |
+//! | [`CookieBackend`] | this crate's own ([`secure`]): HMAC-SHA256, key ids for rotation, optional AES-256-GCM, millisecond timestamps | a Rust service wants Flask's default "session in a cookie" |
+//! | [`FlaskCookieBackend`] | exactly Flask's ([`flask`]): itsdangerous, tagged JSON, `SECRET_KEY_FALLBACKS` | a Rust service and a Flask app share one login |
 //!
-//! Both implement [`SessionBackend`](session_core::SessionBackend), so any adapter serves
-//! them like a server-side store. Both judge expiry on every load from signed timestamps
+//! Both are backends: they implement
+//! [`SessionBackend`](session_core::backend::SessionBackend) themselves (there is no
+//! record store underneath: nothing is kept on the server), so any adapter serves them
+//! like a server-side store. Both judge expiry on every load from signed timestamps
 //! (idle timeout, absolute timeout, lifetime, to the millisecond), refuse a write that
 //! would make the cookie longer than 4093 bytes ([`DEFAULT_MAX_COOKIE_BYTES`]) with
 //! [`SessionError::TooLarge`](session_core::SessionError::TooLarge) (the session stays as
@@ -17,20 +19,25 @@
 //! # Examples
 //!
 //! ```
-//! use session_core::{Key, KeyRing, SessionConfig, SessionManager};
-//! use session_cookie::CookieStore;
+//! use session_core::adapter::SessionManager;
+//! use session_core::keys::{Key, KeyRing};
+//! use session_core::SessionConfig;
+//! use session_cookie::CookieBackend;
 //!
 //! # tokio::runtime::Builder::new_current_thread().build()?.block_on(async {
 //! let keys = KeyRing::new(Key::try_from_secret("a random secret of 32 bytes or more")?);
-//! let manager = SessionManager::new(CookieStore::new(keys), SessionConfig::default())?;
+//! let config = SessionConfig::default().with_keys(keys.clone());
+//! let manager = SessionManager::new(CookieBackend::new(keys), config)?;
 //!
-//! let session = manager.load(None).await?;
-//! session.insert("username", "ada")?;
-//! let set_cookie = manager.save(&session).await?.set_cookie.unwrap_or_default();
+//! let request = manager.request(None);
+//! request.session().await?.insert("username", "ada")?;
+//! let plan = request.finish().await?.ok_or("the session was loaded")?;
+//! let set_cookie = plan.set_cookie.ok_or("a write sets the cookie")?;
 //!
 //! // The next request sends the cookie back: the session is in it.
-//! let cookie = manager.find_cookie([set_cookie.split(';').next().unwrap_or_default()]);
-//! let session = manager.load(cookie.as_deref()).await?;
+//! let header = format!("session={}", set_cookie.value());
+//! let request = manager.request(manager.find_cookie([header.as_bytes()]).as_deref());
+//! let session = request.session().await?;
 //! assert_eq!(session.get::<String>("username")?.as_deref(), Some("ada"));
 //!
 //! // Too much data for a cookie is refused at `insert`, and nothing changes.
@@ -49,7 +56,7 @@
 //! it expires: the server keeps no list of live sessions to strike it from. Where that
 //! matters, use a server-side store (`session-sqlite`, `session-redis`), or short idle
 //! and absolute timeouts. Both backends declare this in their
-//! [`Capabilities`](session_core::Capabilities) (`server_side_revocation: false`).
+//! [`Capabilities`](session_core::backend::Capabilities) (`server_side_revocation: false`).
 //!
 //! Concurrent requests cannot merge either: each response carries a whole cookie, and
 //! the browser keeps whichever arrives last (`merges_concurrent_writes: false`).
@@ -64,13 +71,13 @@
 #![warn(missing_docs, unreachable_pub)]
 
 pub mod flask;
-mod flask_store;
+mod flask_backend;
 mod native;
 mod plan;
 pub mod secure;
 
-pub use crate::flask_store::{FlaskCookieStore, TIMES_KEY};
-pub use crate::native::CookieStore;
+pub use crate::flask_backend::{FlaskCookieBackend, FlaskOrigin, TIMES_KEY};
+pub use crate::native::{CookieBackend, CookieState};
 
 /// The default cookie size limit, `name=value` in bytes: the most every common browser
 /// keeps for one cookie.

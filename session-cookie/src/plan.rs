@@ -2,12 +2,15 @@
 
 use std::time::Duration;
 
-use session_core::{Outcome, Record, SessionConfig, SessionError, Timestamp};
+use session_core::backend::{Lifecycle, Outcome};
+use session_core::clock::Timestamp;
+use session_core::store::Record;
+use session_core::{SessionConfig, SessionError};
 
-/// What a backend learnt when it opened the request's cookie, carried to `save` as the
-/// session's origin.
+/// What a backend learnt from the cookie the browser sent, carried to `save` in the
+/// backend's [`State`](session_core::backend::SessionBackend::State).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) struct Loaded {
+pub(crate) struct Received {
     /// When the cookie was issued: the session's last activity.
     pub(crate) issued_at: Timestamp,
     /// Whether a retired key (or fallback secret) verified it, so it must be re-signed.
@@ -21,7 +24,8 @@ pub(crate) enum Plan {
     Unchanged,
     /// Remove the cookie.
     Remove,
-    /// Issue a cookie holding `record`, stamped `issued_at`.
+    /// Issue a cookie holding `record`, stamped `issued_at`; `record.expires_at` is the
+    /// session's deadline from that instant.
     Issue {
         record: Record,
         issued_at: Timestamp,
@@ -31,20 +35,21 @@ pub(crate) enum Plan {
     },
 }
 
-/// Decides the response's cookie.
+/// Decides the response's cookie at `now`; `received` is what the request's cookie said
+/// (`None` for a new session).
 ///
 /// - destroyed: a removal, or a brand-new cookie holding only the writes made after it;
-/// - changed, regenerated (a loaded session), signed by a retired key, or unchanged but
-///   due a rolling refresh: re-issue, stamped at least 1 ms after the old cookie so the
-///   value always changes;
-/// - otherwise: nothing.
-pub(crate) fn plan(
-    outcome: Outcome,
-    loaded: Option<Loaded>,
+/// - changed, renamed (`regenerate()` on a loaded session), signed by a retired key, or
+///   unchanged but due a rolling refresh: re-issue, stamped at least 1 ms after the old
+///   cookie so the value always changes;
+/// - otherwise (a new session that only asked for a new id included): nothing.
+pub(crate) fn decide(
+    outcome: Outcome<()>,
+    received: Option<Received>,
     config: &SessionConfig,
     now: Timestamp,
 ) -> Result<Plan, SessionError> {
-    if outcome.destroyed {
+    if outcome.lifecycle == Lifecycle::Destroyed {
         if outcome.changes.is_empty() {
             return Ok(Plan::Remove);
         }
@@ -57,14 +62,14 @@ pub(crate) fn plan(
         });
     }
     let changed = !outcome.changes.is_empty();
-    let (reissue, issued_at) = match loaded {
+    let (reissue, issued_at) = match received {
         None => (changed, now),
-        Some(loaded) => (
+        Some(received) => (
             changed
-                || outcome.regenerate
-                || loaded.stale_key
-                || config.refresh_due(loaded.issued_at, now),
-            now.max(loaded.issued_at.saturating_add(Duration::from_millis(1))),
+                || outcome.lifecycle == Lifecycle::Renamed
+                || received.stale_key
+                || config.refresh_due(received.issued_at, now),
+            now.max(received.issued_at.saturating_add(Duration::from_millis(1))),
         ),
     };
     if !reissue {

@@ -1,10 +1,11 @@
 //! The conformance kit (`session-conformance`) against both cookie backends. A "second
-//! process" is another store built from the same keys, as a second server would be.
+//! process" is another backend built from the same keys, as a second server would be.
 
 use async_trait::async_trait;
 use session_conformance::BackendHarness;
-use session_cookie::{CookieStore, FlaskCookieStore};
-use session_core::{Key, KeyRing};
+use session_cookie::{CookieBackend, FlaskCookieBackend};
+use session_core::keys::{Key, KeyRing};
+use session_core::SessionConfig;
 
 fn keys() -> KeyRing {
     KeyRing::new(Key::from_bytes(b"conformance kit key, 32+ bytes long!"))
@@ -16,14 +17,19 @@ struct Native {
 
 #[async_trait]
 impl BackendHarness for Native {
-    type Backend = CookieStore;
+    type Backend = CookieBackend;
 
-    async fn backend(&self) -> CookieStore {
-        CookieStore::new(keys()).with_encryption(self.encrypt)
+    async fn backend(&self) -> CookieBackend {
+        CookieBackend::new(keys()).with_encryption(self.encrypt)
     }
 
-    async fn second_process(&self, _first: &CookieStore) -> CookieStore {
-        CookieStore::new(keys()).with_encryption(self.encrypt)
+    async fn second_process(&self, _first: &CookieBackend) -> CookieBackend {
+        CookieBackend::new(keys()).with_encryption(self.encrypt)
+    }
+
+    /// The app's keys are the backend's: the configuration a real app would have.
+    fn config(&self) -> SessionConfig {
+        SessionConfig::default().with_keys(keys())
     }
 }
 
@@ -33,14 +39,14 @@ const FLASK_SECRET: &str = "the Flask app's SECRET_KEY";
 
 #[async_trait]
 impl BackendHarness for Flask {
-    type Backend = FlaskCookieStore;
+    type Backend = FlaskCookieBackend;
 
-    async fn backend(&self) -> FlaskCookieStore {
-        FlaskCookieStore::new(FLASK_SECRET)
+    async fn backend(&self) -> FlaskCookieBackend {
+        FlaskCookieBackend::new(FLASK_SECRET)
     }
 
-    async fn second_process(&self, _first: &FlaskCookieStore) -> FlaskCookieStore {
-        FlaskCookieStore::new(FLASK_SECRET)
+    async fn second_process(&self, _first: &FlaskCookieBackend) -> FlaskCookieBackend {
+        FlaskCookieBackend::new(FLASK_SECRET)
     }
 }
 

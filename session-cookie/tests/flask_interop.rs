@@ -1,6 +1,8 @@
-//! `FlaskCookieStore` against real Flask (the venv from `scripts/test.sh`): Rust reads
+//! `FlaskCookieBackend` against real Flask (the venv from `scripts/test.sh`): Rust reads
 //! cookies Flask made, Flask reads cookies Rust made, and both write one session in turn
-//! through a Flask app served over HTTP on 127.0.0.1.
+//! through a Flask app served over HTTP on 127.0.0.1. Rust's side is a `SessionManager`
+//! on a `ManualClock` started at the system time (Flask checks real signature ages); no
+//! test moves it.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::path::{Path, PathBuf};
@@ -9,8 +11,11 @@ use std::time::Duration;
 
 use serde_json::{json, Map, Value};
 use session_cookie::flask::FlaskCodec;
-use session_cookie::FlaskCookieStore;
-use session_core::{CookieUpdate, Session, SessionBackend, SessionConfig};
+use session_cookie::FlaskCookieBackend;
+use session_core::adapter::{LazySession, SessionManager};
+use session_core::backend::CookieUpdate;
+use session_core::clock::ManualClock;
+use session_core::{Session, SessionConfig};
 use tokio::io::{AsyncBufReadExt, AsyncReadExt, BufReader};
 use tokio::process::{Child, Command};
 
@@ -59,22 +64,26 @@ async fn run_python(name: &str, args: &[&str]) -> Value {
     serde_json::from_slice(&output.stdout).unwrap()
 }
 
-async fn save(store: &FlaskCookieStore, session: &Session) -> String {
-    match store
-        .save(session.finish(), &SessionConfig::default())
-        .await
+/// A manager serving `backend` with the default configuration.
+fn manager(backend: FlaskCookieBackend) -> SessionManager {
+    SessionManager::new(backend, SessionConfig::default())
         .unwrap()
-    {
+        .with_clock(ManualClock::starting_now())
+}
+
+/// A request carrying `cookie`, with its session loaded.
+async fn open(manager: &SessionManager, cookie: Option<&str>) -> (LazySession, Session) {
+    let request = manager.request(cookie);
+    let session = request.session().await.unwrap();
+    (request, session)
+}
+
+/// Saves the request's session and returns the cookie it sets.
+async fn save(request: LazySession) -> String {
+    match request.finish().await.unwrap().unwrap().cookie {
         CookieUpdate::Set { value, .. } => value,
         other => panic!("expected a cookie, got {other:?}"),
     }
-}
-
-async fn load(store: &FlaskCookieStore, cookie: &str) -> Session {
-    store
-        .load(Some(cookie), &SessionConfig::default())
-        .await
-        .unwrap()
 }
 
 fn flashes(session: &Session) -> Vec<(String, String)> {
@@ -88,12 +97,13 @@ fn flashes(session: &Session) -> Vec<(String, String)> {
 #[tokio::test]
 async fn rust_reads_cookies_real_flask_made() {
     let cases = run_python("flask_make_cookies.py", &[SECRET]).await;
-    let store = FlaskCookieStore::new(SECRET).with_fallbacks(["the secret before rotation"]);
+    let rust =
+        manager(FlaskCookieBackend::new(SECRET).with_fallbacks(["the secret before rotation"]));
     let cases = cases.as_array().unwrap();
     assert_eq!(cases.len(), 5);
     for case in cases {
         let label = case["label"].as_str().unwrap();
-        let session = load(&store, case["cookie"].as_str().unwrap()).await;
+        let (_request, session) = open(&rust, case["cookie"].as_str()).await;
         let expected = case["natural"].as_object().unwrap();
         let mut keys = session.keys();
         keys.retain(|key| key != "_flashes");
@@ -120,16 +130,14 @@ async fn rust_reads_cookies_real_flask_made() {
     }
     // Without the fallback, the cookie signed by the old secret is refused.
     let old = cases.iter().find(|c| c["label"] == "old secret").unwrap();
-    let strict = FlaskCookieStore::new(SECRET);
-    assert!(load(&strict, old["cookie"].as_str().unwrap())
-        .await
-        .is_empty());
+    let strict = manager(FlaskCookieBackend::new(SECRET));
+    assert!(open(&strict, old["cookie"].as_str()).await.1.is_empty());
 }
 
 #[tokio::test]
 async fn real_flask_reads_cookies_rust_made() {
-    let store = FlaskCookieStore::new(SECRET);
-    let session = store.load(None, &SessionConfig::default()).await.unwrap();
+    let rust = manager(FlaskCookieBackend::new(SECRET));
+    let (request, session) = open(&rust, None).await;
     let values = json!({
         "user_id": 42,
         "name": "Zoë 😀 </script>",
@@ -143,7 +151,7 @@ async fn real_flask_reads_cookies_rust_made() {
     session.flash("Welcome, ada!").unwrap();
     session.flash_with("error", "Careful").unwrap();
     session.set_permanent(true).unwrap();
-    let cookie = save(&store, &session).await;
+    let cookie = save(request).await;
 
     let seen = run_python("flask_read_cookie.py", &[SECRET, &cookie]).await;
     let mut natural = seen["natural"].as_object().unwrap().clone();
@@ -171,9 +179,9 @@ async fn real_flask_reads_cookies_rust_made() {
     );
 
     // A compressible session is compressed, as Flask does, and Flask still reads it.
-    let session = store.load(None, &SessionConfig::default()).await.unwrap();
+    let (request, session) = open(&rust, None).await;
     session.insert("long", "abc".repeat(300)).unwrap();
-    let cookie = save(&store, &session).await;
+    let cookie = save(request).await;
     assert!(
         cookie.starts_with('.'),
         "compressed payloads start with a dot"
@@ -273,13 +281,13 @@ impl Drop for FlaskApp {
 #[tokio::test]
 async fn rust_and_flask_share_one_session_over_http() {
     let app = FlaskApp::start().await;
-    let store = FlaskCookieStore::new(SECRET);
+    let rust = manager(FlaskCookieBackend::new(SECRET));
 
     // Rust starts the session.
-    let session = store.load(None, &SessionConfig::default()).await.unwrap();
+    let (request, session) = open(&rust, None).await;
     session.insert("from_rust", "hello").unwrap();
     session.flash("rust says hi").unwrap();
-    let cookie = save(&store, &session).await;
+    let cookie = save(request).await;
 
     // Flask reads it, adds a string and a Flask-only type.
     let seen = app.session(&cookie).await;
@@ -291,7 +299,7 @@ async fn rust_and_flask_share_one_session_over_http() {
     let cookie = cookie.expect("Flask re-issues");
 
     // Rust reads both, shows the flash and writes a counter.
-    let session = load(&store, &cookie).await;
+    let (request, session) = open(&rust, Some(&cookie)).await;
     assert_eq!(
         session.get::<String>("from_rust").unwrap().as_deref(),
         Some("hello")
@@ -307,7 +315,7 @@ async fn rust_and_flask_share_one_session_over_http() {
     );
     session.insert("counter", 1).unwrap();
     session.set_permanent(true).unwrap();
-    let cookie = save(&store, &session).await;
+    let cookie = save(request).await;
 
     // Flask's keys survived the Rust write with their Python types; the flash is gone.
     let seen = app.session(&cookie).await;
@@ -322,7 +330,8 @@ async fn rust_and_flask_share_one_session_over_http() {
 
     // Flask flashes, Rust shows it.
     let (_, flashed) = app.get("/flash?m=from%20flask&c=info", &cookie).await;
-    let session = load(&store, &flashed.expect("Flask re-issues")).await;
+    let flashed = flashed.expect("Flask re-issues");
+    let (request, session) = open(&rust, Some(&flashed)).await;
     assert_eq!(
         flashes(&session),
         [("info".to_owned(), "from flask".to_owned())]
@@ -331,7 +340,7 @@ async fn rust_and_flask_share_one_session_over_http() {
 
     // Rust flashes, Flask's get_flashed_messages shows it.
     session.flash_with("warning", "from rust").unwrap();
-    let cookie = save(&store, &session).await;
+    let cookie = save(request).await;
     let (body, _) = app.get("/flashes", &cookie).await;
     assert_eq!(
         serde_json::from_str::<Value>(&body).unwrap(),
@@ -341,5 +350,5 @@ async fn rust_and_flask_share_one_session_over_http() {
     // A cookie signed with another secret is refused by both.
     let stranger = FlaskCodec::new("not the secret").encode(&Default::default(), 1_700_000_000);
     assert_eq!(app.session(&stranger).await["natural"], json!({}));
-    assert!(load(&store, &stranger).await.is_empty());
+    assert!(open(&rust, Some(&stranger)).await.1.is_empty());
 }

@@ -1,31 +1,44 @@
-//! [`CookieStore`]: the whole session in a signed, optionally encrypted cookie.
+//! [`CookieBackend`]: the whole session in a signed, optionally encrypted cookie.
 
 mod payload;
 
+use std::fmt;
 use std::sync::Arc;
 
-use async_trait::async_trait;
-use session_core::{
-    Capabilities, CookieUpdate, IntoSessionBackend, KeyRing, Outcome, Record, Session,
-    SessionBackend, SessionConfig, SessionError, SizeLimit, Timestamp,
+use session_core::backend::{
+    Capabilities, Context, CookieUpdate, IntoSessionBackend, Loaded, Outcome, SessionBackend,
+    SizeLimit,
 };
+use session_core::clock::Timestamp;
+use session_core::keys::KeyRing;
+use session_core::store::Record;
+use session_core::{ConfigError, SessionConfig, SessionError};
 use tracing::debug;
 
-use crate::plan::{cookie_len, plan, too_large, Loaded, Plan};
+use crate::plan::{cookie_len, decide, too_large, Plan, Received};
 use crate::secure::CookieCodec;
 use crate::DEFAULT_MAX_COOKIE_BYTES;
 
-/// The name [`SessionError::TooLarge`] gives this backend.
+/// The name [`SessionError::TooLarge`] and [`ConfigError::KeysDiffer`] give this backend.
 const BACKEND: &str = "cookie";
 
-/// Client-side session storage: the session's data, its creation time and its
-/// permanence, sealed into the cookie by a [`CookieCodec`] (HMAC-SHA256, optionally
-/// AES-256-GCM; layout in [`secure`](crate::secure)).
+/// Client-side sessions: the session's data, its creation time and its permanence,
+/// sealed into the cookie by a [`CookieCodec`] (HMAC-SHA256, optionally AES-256-GCM;
+/// layout in [`secure`](crate::secure)). A [`SessionBackend`], not a record store:
+/// nothing is kept on the server.
 ///
+/// - **Keys**: built from the app's master [`KeyRing`] (the one
+///   [`SessionConfig::with_keys`] takes), signing with its
+///   [`COOKIE_SIGNING`](session_core::keys::purpose::COOKIE_SIGNING) subkeys and
+///   encrypting with its [`COOKIE_ENCRYPTION`](session_core::keys::purpose::COOKIE_ENCRYPTION)
+///   ones. A configuration with other keys is refused when the manager is built
+///   ([`ConfigError::KeysDiffer`]), so neither ring is silently ignored.
 /// - **Expiry** is judged on every load from the signed timestamps, to the millisecond:
 ///   idle timeout from the issue time, absolute timeout from the creation time, lifetime
 ///   from the issue time. An unchanged session is re-issued (rolling refresh) once a
-///   quarter of its idle window (or lifetime) has passed.
+///   quarter of its idle window (or lifetime) has passed. A permanent session's cookie
+///   lives until the session's deadline (the earliest of the three), not for the whole
+///   lifetime.
 /// - **Rotation**: the ring's signing key signs; every key verifies. A cookie signed by an
 ///   older key is re-signed with the newest when its response is saved.
 /// - **Size**: a write that would make the cookie (`name=value`) longer than the limit
@@ -35,45 +48,67 @@ const BACKEND: &str = "cookie";
 /// # Examples
 ///
 /// ```
-/// use session_core::{CookieUpdate, Key, KeyRing, SessionBackend, SessionConfig};
-/// use session_cookie::CookieStore;
+/// use session_core::adapter::SessionManager;
+/// use session_core::keys::{Key, KeyRing};
+/// use session_core::SessionConfig;
+/// use session_cookie::CookieBackend;
 ///
 /// # tokio::runtime::Builder::new_current_thread().build()?.block_on(async {
 /// let keys = KeyRing::new(Key::try_from_secret("a secret key of at least 32 bytes!!")?);
-/// let store = CookieStore::new(keys).with_encryption(true);
-/// let config = SessionConfig::default();
+/// let backend = CookieBackend::new(keys.clone()).with_encryption(true);
+/// let manager = SessionManager::new(backend, SessionConfig::default().with_keys(keys))?;
 ///
-/// let session = store.load(None, &config).await?;
-/// session.insert("user", "ada")?;
-/// let CookieUpdate::Set { value, .. } = store.save(session.finish(), &config).await? else {
-///     panic!("a write sets the cookie");
-/// };
+/// let request = manager.request(None);
+/// request.session().await?.insert("user", "ada")?;
+/// let plan = request.finish().await?.ok_or("the session was loaded")?;
+/// let value = plan.cookie_value().ok_or("a write sets the cookie")?;
 /// assert!(!value.contains("ada"), "encrypted");
 ///
-/// let again = store.load(Some(&value), &config).await?;
-/// assert_eq!(again.get::<String>("user")?.as_deref(), Some("ada"));
+/// let again = manager.request(Some(value));
+/// assert_eq!(again.session().await?.get::<String>("user")?.as_deref(), Some("ada"));
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// # })?;
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 #[derive(Clone, Debug)]
-pub struct CookieStore {
+pub struct CookieBackend {
     codec: Arc<CookieCodec>,
+    /// The master ring the codec's subkeys come from, to compare with the configuration's.
+    keys: Arc<KeyRing>,
     max_cookie_bytes: usize,
 }
 
-impl CookieStore {
-    /// A store signing with `keys`' signing key (its `session-cookie/sign` subkey) and
+/// What [`CookieBackend`] carries from load to save: when the browser's cookie was issued
+/// and whether a retired key signed it (nothing for a new session).
+#[derive(Clone, Copy)]
+pub struct CookieState {
+    received: Option<Received>,
+}
+
+impl fmt::Debug for CookieState {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("CookieState")
+            .field("issued_at", &self.received.map(|r| r.issued_at))
+            .field("stale_key", &self.received.map(|r| r.stale_key))
+            .finish()
+    }
+}
+
+impl CookieBackend {
+    /// A backend signing with the signing key of `keys` (the app's master ring; its
+    /// [`COOKIE_SIGNING`](session_core::keys::purpose::COOKIE_SIGNING) subkey) and
     /// verifying with every key of the ring; encryption off.
     pub fn new(keys: KeyRing) -> Self {
         Self {
             codec: Arc::new(CookieCodec::new(&keys)),
+            keys: Arc::new(keys),
             max_cookie_bytes: DEFAULT_MAX_COOKIE_BYTES,
         }
     }
 
-    /// Encrypts cookies with AES-256-GCM (the `session-cookie/encrypt` subkeys), so the
-    /// browser cannot read the session. Cookies of either kind are read either way.
+    /// Encrypts cookies with AES-256-GCM (the
+    /// [`COOKIE_ENCRYPTION`](session_core::keys::purpose::COOKIE_ENCRYPTION) subkeys), so
+    /// the browser cannot read the session. Cookies of either kind are read either way.
     pub fn with_encryption(mut self, encrypt: bool) -> Self {
         self.codec = Arc::new((*self.codec).clone().with_encryption(encrypt));
         self
@@ -89,6 +124,11 @@ impl CookieStore {
     /// The codec that seals and opens the cookies.
     pub fn codec(&self) -> &CookieCodec {
         &self.codec
+    }
+
+    /// The master key ring the backend was built from.
+    pub fn keys(&self) -> &KeyRing {
+        &self.keys
     }
 
     /// The cookie value holding `record`, for the cookie `cookie_name`, issued at
@@ -130,7 +170,7 @@ impl CookieStore {
         value: &str,
         config: &SessionConfig,
         now: Timestamp,
-    ) -> Option<(Record, Loaded)> {
+    ) -> Option<(Record, Received)> {
         let opened = match self.codec.open(config.cookie_name(), value) {
             Ok(opened) => opened,
             Err(error) => {
@@ -146,74 +186,72 @@ impl CookieStore {
             debug!("session cookie expired");
             return None;
         }
-        let loaded = Loaded {
+        let received = Received {
             issued_at: opened.issued_at,
             stale_key: !opened.by_signing_key,
         };
-        Some((record, loaded))
+        Some((record, received))
     }
 
     /// The check every write must pass: the cookie fits the limit, or at least grows no
     /// larger than the `loaded_len` bytes the browser sent (so a session over a since
     /// lowered limit can still shrink, and its flashes can still be taken).
     fn size_limit(&self, cookie_name: &str, loaded_len: usize) -> SizeLimit {
-        let store = self.clone();
+        let codec = Arc::clone(&self.codec);
+        let max_cookie_bytes = self.max_cookie_bytes;
         let name = cookie_name.to_owned();
         Arc::new(move |record: &Record| {
-            let size = store.cookie_len(record, &name);
-            if size <= store.max_cookie_bytes || size <= loaded_len {
+            let size = cookie_len(&name, codec.sealed_len(payload::json_len(record)));
+            if size <= max_cookie_bytes || size <= loaded_len {
                 Ok(())
             } else {
-                Err(too_large(size, store.max_cookie_bytes, BACKEND))
+                Err(too_large(size, max_cookie_bytes, BACKEND))
             }
         })
     }
 }
 
-#[async_trait]
-impl SessionBackend for CookieStore {
+impl SessionBackend for CookieBackend {
+    type State = CookieState;
+
     async fn load(
         &self,
         cookie: Option<&str>,
-        config: &SessionConfig,
-    ) -> Result<Session, SessionError> {
-        let now = Timestamp::now();
+        cx: Context<'_>,
+    ) -> Result<Loaded<CookieState>, SessionError> {
+        let (config, now) = (cx.config(), cx.now());
         let name = config.cookie_name();
         let opened = cookie
             .filter(|value| !value.is_empty())
             .and_then(|value| Some((value.len(), self.open(value, config, now)?)));
         Ok(match opened {
-            Some((len, (record, loaded))) => Session::loaded(None, record)
-                .with_size_limit(self.size_limit(name, cookie_len(name, len)))
-                .with_origin(Arc::new(loaded)),
-            None => {
-                Session::anonymous(config.new_record(now)).with_size_limit(self.size_limit(name, 0))
-            }
+            Some((len, (record, received))) => Loaded::existing(
+                record,
+                CookieState {
+                    received: Some(received),
+                },
+            )
+            .with_size_limit(self.size_limit(name, cookie_len(name, len))),
+            None => Loaded::new_session(config.new_record(now), CookieState { received: None })
+                .with_size_limit(self.size_limit(name, 0)),
         })
     }
 
     async fn save(
         &self,
-        outcome: Outcome,
-        config: &SessionConfig,
+        outcome: Outcome<CookieState>,
+        cx: Context<'_>,
     ) -> Result<CookieUpdate, SessionError> {
-        let now = Timestamp::now();
-        let loaded = outcome
-            .origin
-            .as_ref()
-            .and_then(|origin| origin.downcast_ref::<Loaded>())
-            .copied();
-        match plan(outcome, loaded, config, now)? {
+        let (config, now) = (cx.config(), cx.now());
+        let (outcome, CookieState { received }) = outcome.split();
+        match decide(outcome, received, config, now)? {
             Plan::Unchanged => Ok(CookieUpdate::Unchanged),
             Plan::Remove => Ok(CookieUpdate::Remove),
             Plan::Issue {
                 record, issued_at, ..
             } => {
                 let value = self.encode(&record, config.cookie_name(), issued_at)?;
-                Ok(CookieUpdate::Set {
-                    value,
-                    persistent: record.permanent,
-                })
+                Ok(CookieUpdate::set_for(value, &record))
             }
         }
     }
@@ -221,10 +259,20 @@ impl SessionBackend for CookieStore {
     fn capabilities(&self) -> Capabilities {
         Capabilities::client_side(self.max_cookie_bytes)
     }
+
+    /// Refuses a configuration whose [`keys`](SessionConfig::keys) are set and are not the
+    /// ring this backend was built from.
+    fn check(&self, config: &SessionConfig) -> Result<(), ConfigError> {
+        match config.keys() {
+            Some(keys) if keys != &*self.keys => Err(ConfigError::KeysDiffer { backend: BACKEND }),
+            _ => Ok(()),
+        }
+    }
 }
 
-/// Lets [`SessionManager::new`](session_core::SessionManager::new) take the store as is.
-impl IntoSessionBackend for CookieStore {
+/// Lets [`SessionManager::new`](session_core::adapter::SessionManager::new) take the
+/// backend as is.
+impl IntoSessionBackend for CookieBackend {
     type Backend = Self;
 
     fn into_backend(self) -> Self {

@@ -5,7 +5,9 @@
 
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
-use session_core::{Record, SessionConfig, Timestamp};
+use session_core::clock::Timestamp;
+use session_core::store::Record;
+use session_core::SessionConfig;
 
 #[derive(Serialize)]
 struct PayloadRef<'a> {
@@ -46,7 +48,7 @@ pub(crate) fn to_json(record: &Record) -> Result<Vec<u8>, serde_json::Error> {
 
 /// The length of [`to_json`]'s output, counted without building it.
 pub(crate) fn json_len(record: &Record) -> usize {
-    session_core::json_len(&payload(record))
+    session_core::backend::json_len(&payload(record))
 }
 
 /// The record a payload issued at `issued_at` describes, its deadline computed by

@@ -2,7 +2,8 @@
 
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine as _;
-use session_core::{KeyId, KeyRing, Timestamp};
+use session_core::clock::Timestamp;
+use session_core::keys::{KeyId, KeyRing};
 
 use super::keys::{Entry, KeySet};
 use super::private::{self, NONCE_LEN, TAG_LEN};
@@ -22,15 +23,18 @@ pub const MAX_VALUE_LEN: usize = 8 * 1024;
 /// Seals bytes into a cookie value and opens them again: signed with HMAC-SHA256 and,
 /// optionally, encrypted with AES-256-GCM.
 ///
-/// The keys are subkeys of a [`KeyRing`]: `Key::derive("session-cookie/sign")` and
-/// `Key::derive("session-cookie/encrypt")` of each of its keys. The ring's signing key
+/// The keys are subkeys of a [`KeyRing`]: each of its keys
+/// [`derive`](session_core::keys::Key::derive)d under
+/// [`purpose::COOKIE_SIGNING`](session_core::keys::purpose::COOKIE_SIGNING) and
+/// [`purpose::COOKIE_ENCRYPTION`](session_core::keys::purpose::COOKIE_ENCRYPTION). The ring's signing key
 /// seals; every key of the ring opens, chosen by the key id in the value, so keys rotate
 /// without logging anyone out. See the [module docs](super) for the layout.
 ///
 /// # Examples
 ///
 /// ```
-/// use session_core::{Key, KeyRing, Timestamp};
+/// use session_core::clock::Timestamp;
+/// use session_core::keys::{Key, KeyRing};
 /// use session_cookie::secure::CookieCodec;
 ///
 /// let ring = KeyRing::new(Key::try_from_secret("a secret of at least thirty-two bytes!")?);

@@ -3,12 +3,7 @@
 use std::fmt;
 
 use aes_gcm::{Aes256Gcm, KeyInit};
-use session_core::{Key, KeyId, KeyRing};
-
-/// The [`Key::derive`] purpose of the signing subkeys.
-pub(crate) const SIGN_PURPOSE: &str = "session-cookie/sign";
-/// The [`Key::derive`] purpose of the encryption subkeys.
-pub(crate) const ENCRYPT_PURPOSE: &str = "session-cookie/encrypt";
+use session_core::keys::{purpose, Key, KeyId, KeyRing};
 
 /// The subkeys derived from one master key of the ring.
 #[derive(Clone)]
@@ -47,8 +42,8 @@ pub(crate) struct KeySet {
 
 impl KeySet {
     pub(crate) fn new(ring: &KeyRing) -> Self {
-        let signs = ring.derive(SIGN_PURPOSE);
-        let encrypts = ring.derive(ENCRYPT_PURPOSE);
+        let signs = ring.derive(purpose::COOKIE_SIGNING);
+        let encrypts = ring.derive(purpose::COOKIE_ENCRYPTION);
         let mut entries = signs
             .iter()
             .zip(encrypts.iter())

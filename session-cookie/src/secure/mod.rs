@@ -10,10 +10,10 @@
 //! | part | bytes | what it is |
 //! |---|---|---|
 //! | version | `s1` / `e1` | the format version; `e` when the payload is encrypted |
-//! | `kid` | 4 | [`KeyId`](session_core::KeyId) of the signing subkey, so any key of the ring can be picked to verify |
+//! | `kid` | 4 | [`KeyId`](session_core::keys::KeyId) of the signing subkey, so any key of the ring can be picked to verify |
 //! | `ts` | 8 | issue time, Unix milliseconds, big-endian `i64` |
 //! | `payload` | n | the plaintext (`s1`), or `nonce(12) ‖ AES-256-GCM ciphertext ‖ GCM tag(16)` with the cookie name as associated data (`e1`) |
-//! | `tag` | 32 | HMAC-SHA256 ([`Key::sign`](session_core::Key::sign), length-prefixed parts) over the cookie name and the text before the last dot |
+//! | `tag` | 32 | HMAC-SHA256 ([`Key::sign`](session_core::keys::Key::sign), length-prefixed parts) over the cookie name and the text before the last dot |
 //!
 //! The MAC covers the cookie name, the version, the key id, the timestamp and the payload,
 //! so none of them can be changed, nor the value moved to a cookie of another name. It is
@@ -21,12 +21,15 @@
 //! the payload is unreadable without the key; the random 96-bit nonce makes every
 //! encrypted value different even for the same data and time.
 //!
-//! Keys: [`CookieCodec::new`] takes a [`KeyRing`](session_core::KeyRing) and uses each key's
-//! subkeys `derive("session-cookie/sign")` and `derive("session-cookie/encrypt")`, so the
+//! Keys: [`CookieCodec::new`] takes a [`KeyRing`](session_core::keys::KeyRing) (the app's
+//! master ring) and uses each key's subkeys derived under
+//! [`purpose::COOKIE_SIGNING`](session_core::keys::purpose::COOKIE_SIGNING) and
+//! [`purpose::COOKIE_ENCRYPTION`](session_core::keys::purpose::COOKIE_ENCRYPTION), so the
 //! same master secret can serve other purposes (signing id cookies) without key reuse.
 //!
 //! ```
-//! use session_core::{Key, KeyRing, Timestamp};
+//! use session_core::clock::Timestamp;
+//! use session_core::keys::{Key, KeyRing};
 //! use session_cookie::secure::{CookieCodec, OpenError};
 //!
 //! let old = Key::try_from_secret("last year's secret, at least 32 bytes long")?;
@@ -58,7 +61,8 @@ pub use self::error::{OpenError, Part, SealError};
 mod tests {
     #![allow(clippy::unwrap_used)]
 
-    use session_core::{Key, KeyRing, Timestamp};
+    use session_core::clock::Timestamp;
+    use session_core::keys::{Key, KeyRing};
 
     use super::*;
 

@@ -1,4 +1,4 @@
-"""A tiny Flask app for the interop tests of session-cookie's FlaskCookieStore.
+"""A tiny Flask app for the interop tests of session-cookie's FlaskCookieBackend.
 
 Served over HTTP by the Rust tests:
 

@@ -3,11 +3,13 @@
 //! tuples, and every key Rust did not change keeps Flask's original encoding.
 
 use serde_json::{json, Value};
-use session_core::{Record, SessionConfig, Timestamp};
+use session_core::clock::Timestamp;
+use session_core::store::Record;
+use session_core::SessionConfig;
 
 use crate::flask::{tagged_json, FlaskSession, FLASHES_KEY, PERMANENT_KEY};
 
-/// The Flask session key where [`FlaskCookieStore`](crate::FlaskCookieStore) keeps
+/// The Flask session key where [`FlaskCookieBackend`](crate::FlaskCookieBackend) keeps
 /// `[created_at, issued_at]` in Unix milliseconds, because itsdangerous timestamps are
 /// whole seconds. Reserved: Rust code never sees it in the session.
 pub const TIMES_KEY: &str = "_rs_ts";
