@@ -4,7 +4,7 @@ use std::num::ParseIntError;
 use std::time::Duration;
 
 use redis::ErrorKind;
-use session_core::StoreError;
+use session_core::store::StoreError;
 
 /// Talking to Redis failed.
 ///

@@ -1,36 +1,47 @@
 //! Server-side sessions in Redis, for apps that run on many machines.
 //!
-//! [`RedisStore`] is a [`RecordStore`](session_core::RecordStore): hand it to an adapter
-//! (or a [`SessionManager`](session_core::SessionManager)) and every process of the app
-//! shares the same sessions. Each session is one Redis hash whose TTL is the session's
-//! deadline; saves are compare-and-swap Lua scripts, so concurrent requests on different
-//! machines never lose each other's writes. Only the SHA-256 of a session id is stored.
+//! [`RedisStore`] is a [`RecordStore`](session_core::store::RecordStore): hand it to an
+//! adapter (or a [`SessionManager`](session_core::adapter::SessionManager)) and every
+//! process of the app shares the same sessions. Each session is one Redis hash whose TTL
+//! is the session's deadline; saves are compare-and-swap Lua scripts, so concurrent
+//! requests on different machines never lose each other's writes. Only the SHA-256 of a
+//! session id is stored.
 //!
 //! [`FlaskSessionStore`] reads and writes Flask-Session's own records
 //! (`session:<sid>`, msgpack), so a Flask app and a Rust service share logins.
 //!
+//! Expiry is judged against the `now` each call is handed (the manager's clock), not
+//! Redis' clock: a session is gone from its deadline on even if the key's TTL has not
+//! fired yet.
+//!
 //! # Examples
 //!
 //! ```
-//! use session_core::{SessionConfig, SessionManager};
+//! use session_core::adapter::SessionManager;
+//! use session_core::backend::CookieUpdate;
+//! use session_core::SessionConfig;
 //! use session_redis::RedisStore;
 //!
 //! # tokio::runtime::Builder::new_current_thread().enable_all().build()?.block_on(async {
 //! let store = RedisStore::connect("redis://127.0.0.1:6379").await?;
 //! let manager = SessionManager::new(store, SessionConfig::default())?;
 //!
-//! let session = manager.load(None).await?;
-//! session.insert("username", "ada")?;
-//! let cookie = manager.save(&session).await?.set_cookie.expect("a new session sets a cookie");
+//! let request = manager.request(None);
+//! request.session().await?.insert("username", "ada")?;
+//! let plan = request.finish().await?.ok_or("the session was loaded")?;
+//! let set_cookie = plan.set_cookie.ok_or("a new session sets a cookie")?;
 //!
 //! // Any process connected to the same Redis now knows this session.
-//! let value = manager.find_cookie([cookie.as_str()]);
-//! let session = manager.load(value.as_deref()).await?;
+//! let header = format!("session={}", set_cookie.value());
+//! let cookie = manager.find_cookie([header.as_bytes()]);
+//! let request = manager.request(cookie.as_deref());
+//! let session = request.session().await?;
 //! assert_eq!(session.get::<String>("username")?.as_deref(), Some("ada"));
 //!
 //! // Logout removes it from Redis.
 //! session.destroy();
-//! manager.save(&session).await?;
+//! let plan = request.finish().await?.ok_or("the session was loaded")?;
+//! assert_eq!(plan.cookie, CookieUpdate::Remove);
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! # })?;
 //! # Ok::<(), Box<dyn std::error::Error>>(())
@@ -58,10 +69,10 @@
 //!
 //! Every command runs under a timeout ([`RedisConfig::with_command_timeout`], 2 s by
 //! default). A refused connection, a dropped one or a timeout is
-//! [`StoreError::Unavailable`](session_core::StoreError::Unavailable) (adapters answer
+//! [`StoreError::Unavailable`](session_core::store::StoreError::Unavailable) (adapters answer
 //! `503`) with a [`RedisError`] as its source, naming the server without its password;
 //! a record that cannot be decoded is
-//! [`StoreError::Corrupt`](session_core::StoreError::Corrupt) with a [`DecodeError`].
+//! [`StoreError::Corrupt`](session_core::store::StoreError::Corrupt) with a [`DecodeError`].
 //! After an outage the connection comes back by itself.
 //!
 //! Requires Redis 4.0 or later (multi-field `HSET` in scripts).

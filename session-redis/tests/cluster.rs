@@ -12,10 +12,12 @@ use std::time::{Duration, Instant};
 use async_trait::async_trait;
 use redis::Commands as _;
 use session_conformance::{backend, record_store, BackendHarness, StoreHarness};
-use session_core::ServerSide;
+use session_core::clock::ManualClock;
+use session_core::store::ServerSide;
+use session_core::SessionConfig;
 use session_redis::{RedisConfig, RedisStore};
 
-use crate::common::unique_prefix;
+use crate::common::{finish, manager, open, unique_prefix};
 
 /// Three cluster-enabled redis-server children, killed when dropped.
 struct Cluster {
@@ -175,16 +177,15 @@ async fn the_conformance_kit_passes_on_a_cluster() {
     // Sessions spread over the nodes: their keys' hash tags differ.
     let store = harness.store().await;
     let mut nodes_used = 0;
-    let backend = ServerSide::new(store.clone());
-    let config = session_core::SessionConfig::default();
+    let manager = manager(
+        store.clone(),
+        SessionConfig::default(),
+        &ManualClock::starting_now(),
+    );
     for i in 0..30 {
-        let session = session_core::SessionBackend::load(&backend, None, &config)
-            .await
-            .unwrap();
+        let (request, session) = open(&manager, None).await.unwrap();
         session.insert("i", i).unwrap();
-        session_core::SessionBackend::save(&backend, session.finish(), &config)
-            .await
-            .unwrap();
+        finish(&request).await.unwrap();
     }
     for url in cluster.urls() {
         let mut conn = redis::Client::open(url.as_str())

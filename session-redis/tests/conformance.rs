@@ -5,7 +5,7 @@ mod common;
 
 use async_trait::async_trait;
 use session_conformance::{BackendHarness, StoreHarness};
-use session_core::ServerSide;
+use session_core::store::ServerSide;
 use session_redis::RedisStore;
 
 use crate::common::{dump, store, unique_prefix, Cleanup, REDIS_URL};

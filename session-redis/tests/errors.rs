@@ -10,12 +10,12 @@ use std::net::TcpListener;
 use std::time::Duration;
 
 use redis::Commands as _;
-use session_core::{
-    RecordStore, ServerSide, SessionBackend, SessionConfig, SessionId, StorageKey, StoreError,
-};
+use session_core::clock::{Clock as _, ManualClock};
+use session_core::store::{RecordStore, SessionId, StorageKey, StoreError};
+use session_core::SessionConfig;
 use session_redis::{DecodeError, RedisConfig, RedisError};
 
-use crate::common::{raw_connection, store, unique_prefix, Cleanup, REDIS_URL};
+use crate::common::{manager, open, raw_connection, store, unique_prefix, Cleanup, REDIS_URL};
 
 /// A port nothing listens on (bound, then released).
 fn closed_port() -> u16 {
@@ -72,11 +72,12 @@ async fn damaged_records_are_corrupt_and_start_anonymous_sessions() {
     let prefix = unique_prefix("errors");
     cleanup.track(&prefix);
     let store = store(&prefix).await;
+    let clock = ManualClock::starting_now();
     let id = SessionId::generate().unwrap();
     let key = StorageKey::hashed(&id);
     let redis_key = store.redis_key(&key);
     let mut conn = raw_connection(REDIS_URL);
-    let far = (session_core::Timestamp::now().as_unix_millis() + 3_600_000).to_string();
+    let far = (clock.now().as_unix_millis() + 3_600_000).to_string();
     let fields = [
         ("version", "1"),
         ("data", "{not json"),
@@ -88,7 +89,7 @@ async fn damaged_records_are_corrupt_and_start_anonymous_sessions() {
     let _: () = conn.hset_multiple(&redis_key, &fields).unwrap();
     let _: () = conn.expire(&redis_key, 60).unwrap();
 
-    let error = store.load(&key).await.unwrap_err();
+    let error = store.load(&key, clock.now()).await.unwrap_err();
     let StoreError::Corrupt(source) = error else {
         panic!("expected Corrupt, got {error:?}");
     };
@@ -102,15 +103,12 @@ async fn damaged_records_are_corrupt_and_start_anonymous_sessions() {
 
     let _: () = conn.hset(&redis_key, "data", "{}").unwrap();
     let _: () = conn.hdel(&redis_key, "version").unwrap();
-    let error = store.load(&key).await.unwrap_err();
+    let error = store.load(&key, clock.now()).await.unwrap_err();
     assert!(error.to_string().contains("corrupt"), "{error}");
 
     // Through ServerSide, a corrupt record is discarded: an anonymous session, not a 500.
-    let backend = ServerSide::new(store.clone());
-    let session = backend
-        .load(Some(id.as_str()), &SessionConfig::default())
-        .await
-        .unwrap();
+    let manager = manager(store.clone(), SessionConfig::default(), &clock);
+    let (_request, session) = open(&manager, Some(id.as_str())).await.unwrap();
     assert!(session.is_empty());
 }
 

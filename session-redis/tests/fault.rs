@@ -11,8 +11,12 @@ use std::net::TcpListener;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use session_core::{SessionConfig, SessionError, SessionManager};
+use session_core::adapter::SessionManager;
+use session_core::clock::ManualClock;
+use session_core::{SessionConfig, SessionError};
 use session_redis::RedisConfig;
+
+use crate::common::{finish, manager, open, set_value};
 
 const REDIS_SERVER: &str = "/usr/bin/redis-server";
 /// The longest any one call may take before the test calls it a hang: far above the
@@ -118,29 +122,26 @@ fn assert_unavailable<T: std::fmt::Debug>(what: &str, result: Result<T, SessionE
     }
 }
 
-/// Bounded in count and time: tries a full round trip until one succeeds.
+/// Bounded in count and time: tries a full round trip until one succeeds; the cookie of
+/// the session it created.
 async fn wait_for_service(manager: &SessionManager) -> String {
     let deadline = Instant::now() + Duration::from_secs(30);
-    for _ in 0..120 {
+    for _ in 0..600 {
         let attempt = async {
-            let session = manager.load(None).await?;
+            let (request, session) = open(manager, None).await?;
             session.insert("probe", true)?;
-            manager.save(&session).await
+            finish(&request).await
         };
         match bounded("a probe", attempt).await {
-            Ok(response) => return cookie_value(response.set_cookie.unwrap()),
+            Ok(update) => return set_value(update),
             Err(error) if error.is_unavailable() && Instant::now() < deadline => {
-                tokio::time::sleep(Duration::from_millis(250)).await;
+                // A pause between probes, not a margin: nothing is asserted about time.
+                tokio::time::sleep(Duration::from_millis(50)).await;
             }
             Err(error) => panic!("service did not resume: {error}"),
         }
     }
-    panic!("service did not resume after 120 attempts");
-}
-
-fn cookie_value(set_cookie: String) -> String {
-    let pair = set_cookie.split(';').next().unwrap();
-    pair.split_once('=').unwrap().1.to_owned()
+    panic!("service did not resume after 600 attempts");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
@@ -153,37 +154,43 @@ async fn outages_are_errors_and_service_resumes_by_itself() {
         .connect()
         .await
         .unwrap();
-    let manager = SessionManager::new(store, SessionConfig::default()).unwrap();
+    let manager = manager(
+        store,
+        SessionConfig::default(),
+        &ManualClock::starting_now(),
+    );
 
-    let session = manager.load(None).await.unwrap();
+    let (request, session) = open(&manager, None).await.unwrap();
     session.insert("user", "ada").unwrap();
     session.insert("counter", 1).unwrap();
-    let cookie = cookie_value(manager.save(&session).await.unwrap().set_cookie.unwrap());
+    let cookie = set_value(finish(&request).await.unwrap());
 
     // --- A hung server: commands time out instead of hanging the request. ---
     // (A loaded session holds its per-session lock until saved, so each step loads only
-    // when no other handle of the session is open.)
+    // when no other request of the session is open.)
     server.signal("-STOP");
     assert_unavailable(
         "load on a hung Redis",
-        bounded("load", manager.load(Some(&cookie))).await,
+        bounded("load", open(&manager, Some(&cookie)))
+            .await
+            .map(|_| ()),
     );
     server.signal("-CONT");
     wait_for_service(&manager).await;
-    let before = manager.load(Some(&cookie)).await.unwrap();
+    let (request, before) = open(&manager, Some(&cookie)).await.unwrap();
     server.signal("-STOP");
     before
         .update("counter", |n: Option<u32>| n.unwrap_or(0) + 1)
         .unwrap();
     assert_unavailable(
         "save on a hung Redis",
-        bounded("save", manager.save(&before)).await,
+        bounded("save", request.finish()).await,
     );
     server.signal("-CONT");
     wait_for_service(&manager).await;
     // The timed-out save was sent before the hang was noticed, so Redis may have applied
     // it on waking: the counter is one of the two values, never anything else.
-    let session = manager.load(Some(&cookie)).await.unwrap();
+    let (request, session) = open(&manager, Some(&cookie)).await.unwrap();
     assert_eq!(
         session.get::<String>("user").unwrap().as_deref(),
         Some("ada")
@@ -193,48 +200,51 @@ async fn outages_are_errors_and_service_resumes_by_itself() {
     session
         .update("counter", |n: Option<u32>| n.unwrap_or(0) + 10)
         .unwrap();
-    manager.save(&session).await.unwrap();
+    finish(&request).await.unwrap();
     let counter_before_outage = counter.map(|n| n + 10);
 
     // --- A dead server: every store call fails as unavailable, nothing panics. ---
-    let loaded = manager.load(Some(&cookie)).await.unwrap();
+    let (request, loaded) = open(&manager, Some(&cookie)).await.unwrap();
     server.kill();
     loaded.insert("written during the outage", true).unwrap();
     assert_unavailable(
         "save with Redis down",
-        bounded("save", manager.save(&loaded)).await,
+        bounded("save", request.finish()).await,
     );
     assert_unavailable(
         "load with Redis down",
-        bounded("load", manager.load(Some(&cookie))).await,
+        bounded("load", open(&manager, Some(&cookie)))
+            .await
+            .map(|_| ()),
     );
-    let fresh = bounded("an anonymous load", manager.load(None))
+    let (request, fresh) = bounded("an anonymous load", open(&manager, None))
         .await
         .unwrap();
     fresh.insert("user", "grace").unwrap();
     assert_unavailable(
         "create with Redis down",
-        bounded("create", manager.save(&fresh)).await,
+        bounded("create", request.finish()).await,
     );
 
     // --- Redis comes back (empty: no persistence); the connection re-dials by itself. ---
     let mut server = Server::start(port);
     let probe = wait_for_service(&manager).await;
-    let session = manager.load(Some(&probe)).await.unwrap();
+    let (request, session) = open(&manager, Some(&probe)).await.unwrap();
     assert_eq!(
         session.get::<bool>("probe").unwrap(),
         Some(true),
         "service resumed with working round trips"
     );
+    finish(&request).await.unwrap();
     // The restarted Redis lost everything (`--save ""`), and nothing from the outage was
     // written: the old id is unknown and is not adopted (strict mode).
-    let old = manager.load(Some(&cookie)).await.unwrap();
+    let (request, old) = open(&manager, Some(&cookie)).await.unwrap();
     assert!(
         old.is_empty(),
         "no data may appear from the failed writes (had {counter_before_outage:?})"
     );
     old.insert("user", "ada").unwrap();
-    let reissued = cookie_value(manager.save(&old).await.unwrap().set_cookie.unwrap());
+    let reissued = set_value(finish(&request).await.unwrap());
     assert_ne!(reissued, cookie, "an unknown id gets a brand-new cookie");
     server.kill();
 }

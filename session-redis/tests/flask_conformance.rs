@@ -9,7 +9,8 @@
 //! The idle- and absolute-timeout checks run against stores built for those timeouts, as
 //! this mode requires: it reconstructs last activity from the TTL and the configured
 //! window, and records the creation time (`_rs_created`) only when an absolute timeout is
-//! configured.
+//! configured. The kit's checks use 20-minute timeouts on a manual clock, so the stores
+//! are built for 20 minutes too.
 
 #![allow(clippy::unwrap_used)]
 
@@ -20,7 +21,9 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use session_conformance::{backend, BackendHarness};
-use session_core::{RecordStore, ServerSide, SessionConfig, SessionId, StorageKey, StoreError};
+use session_core::clock::{Clock as _, ManualClock};
+use session_core::store::{RecordStore, ServerSide, SessionId, StorageKey, StoreError};
+use session_core::SessionConfig;
 use session_redis::{FlaskSessionStore, RedisError};
 
 use crate::common::{flask_store, unique_prefix, Cleanup};
@@ -84,15 +87,18 @@ flask_checks!(
     oversized_writes_are_refused,
 );
 
+/// The timeout the kit's timeout checks configure.
+const KIT_TIMEOUT: Duration = Duration::from_secs(20 * 60);
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn idle_timeout_expires_idle_sessions() {
-    let config = SessionConfig::default().with_idle_timeout(Duration::from_secs(2));
+    let config = SessionConfig::default().with_idle_timeout(KIT_TIMEOUT);
     backend::idle_timeout_expires_idle_sessions(&FlaskHarness::new(config)).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn absolute_timeout_ends_active_sessions() {
-    let config = SessionConfig::default().with_absolute_timeout(Duration::from_secs(2));
+    let config = SessionConfig::default().with_absolute_timeout(KIT_TIMEOUT);
     backend::absolute_timeout_ends_active_sessions(&FlaskHarness::new(config)).await;
 }
 
@@ -105,7 +111,8 @@ async fn hashed_keys_are_refused() {
     harness.cleanup.track(&prefix);
     let store = Arc::new(flask_store(&prefix, &harness.config).await);
     let key = StorageKey::hashed(&SessionId::generate().unwrap());
-    let error = store.load(&key).await.unwrap_err();
+    let now = ManualClock::starting_now().now();
+    let error = store.load(&key, now).await.unwrap_err();
     let StoreError::Backend(source) = error else {
         panic!("expected a backend error, got {error:?}");
     };

@@ -12,10 +12,14 @@ use std::time::Duration;
 
 use redis::Commands as _;
 use serde_json::{json, Value};
-use session_core::{CookieUpdate, ServerSide, SessionBackend, SessionConfig};
-use session_redis::FlaskSessionStore;
+use session_core::adapter::SessionManager;
+use session_core::backend::CookieUpdate;
+use session_core::clock::{Clock as _, ManualClock};
+use session_core::SessionConfig;
 
-use crate::common::{flask_store, raw_connection, unique_prefix, Cleanup, REDIS_URL};
+use crate::common::{
+    finish, flask_store, manager, open, raw_connection, unique_prefix, Cleanup, REDIS_URL,
+};
 
 const LIFETIME: Duration = Duration::from_secs(3600);
 
@@ -61,8 +65,19 @@ fn config() -> SessionConfig {
     SessionConfig::default().with_lifetime(LIFETIME)
 }
 
-async fn backend(prefix: &str) -> ServerSide<FlaskSessionStore> {
-    flask_store(prefix, &config()).await.backend()
+/// A manager on the Flask-Session store under `prefix`, on a manual clock standing at the
+/// time the test starts (Flask and Redis read the system clock, which has moved on by a
+/// few seconds at most: far less than the one-hour lifetime).
+async fn flask_manager(prefix: &str, clock: &ManualClock) -> SessionManager {
+    manager(flask_store(prefix, &config()).await, config(), clock)
+}
+
+/// The instant Redis will expire `key` (`PEXPIRETIME`, unix ms).
+fn expire_time(key: &str) -> i64 {
+    redis::cmd("PEXPIRETIME")
+        .arg(key)
+        .query(&mut raw_connection(REDIS_URL))
+        .unwrap()
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -78,8 +93,9 @@ async fn flask_writes_rust_reads_and_writes_back() {
     );
     let sid = written["sid"].as_str().unwrap().to_owned();
 
-    let (backend, config) = (backend(&prefix).await, config());
-    let session = backend.load(Some(&sid), &config).await.unwrap();
+    let clock = ManualClock::starting_now();
+    let manager = flask_manager(&prefix, &clock).await;
+    let (request, session) = open(&manager, Some(&sid)).await.unwrap();
     assert_eq!(
         session.get::<String>("user").unwrap().as_deref(),
         Some("ada")
@@ -106,14 +122,20 @@ async fn flask_writes_rust_reads_and_writes_back() {
         .update("n", |n: Option<u32>| n.unwrap_or(0) * 10)
         .unwrap();
     session.insert("from_rust", true).unwrap();
-    let update = backend.save(session.finish(), &config).await.unwrap();
+    let update = finish(&request).await.unwrap();
+    let deadline = clock.now().saturating_add(LIFETIME);
     assert_eq!(
         update,
         CookieUpdate::Set {
             value: sid.clone(),
-            persistent: true
+            expires_at: Some(deadline)
         },
-        "same bare sid, persistent"
+        "same bare sid, persistent until the session's deadline"
+    );
+    assert_eq!(
+        expire_time(&format!("{prefix}{sid}")),
+        deadline.as_unix_millis(),
+        "Redis expires the record at the session's deadline"
     );
 
     let read = flask(&prefix, true, &["read", "--sid", &sid]);
@@ -130,10 +152,11 @@ async fn flask_writes_rust_reads_and_writes_back() {
         read["session"].get("_flashes").is_none(),
         "the flash Rust showed is gone for Flask too"
     );
+    // Flask refreshes a permanent session on every request: `SET ... EX` its lifetime.
     let ttl = read["pttl"].as_i64().unwrap();
     assert!(
-        ttl > 3_500_000 && ttl <= 3_600_000,
-        "TTL is the lifetime, got {ttl} ms"
+        ttl > 0 && ttl <= 3_600_000,
+        "Flask keeps a TTL of at most its lifetime, got {ttl} ms"
     );
 }
 
@@ -142,16 +165,17 @@ async fn rust_writes_flask_reads() {
     let cleanup = Cleanup::default();
     let prefix = unique_prefix("flask");
     cleanup.track(&prefix);
-    let (backend, config) = (backend(&prefix).await, config());
-    let session = backend.load(None, &config).await.unwrap();
+    let clock = ManualClock::starting_now();
+    let manager = flask_manager(&prefix, &clock).await;
+    let (request, session) = open(&manager, None).await.unwrap();
     session.set_permanent(true).unwrap();
     session.insert("user", "grace").unwrap();
     session.insert("roles", ["admin", "ops"]).unwrap();
     session.flash_with("info", "Welcome, grace!").unwrap();
     let CookieUpdate::Set {
         value: sid,
-        persistent: true,
-    } = backend.save(session.finish(), &config).await.unwrap()
+        expires_at: Some(expires_at),
+    } = finish(&request).await.unwrap()
     else {
         panic!("a new permanent session sets a persistent cookie");
     };
@@ -160,12 +184,15 @@ async fn rust_writes_flask_reads() {
         43,
         "a bare 256-bit sid, as Flask-Session's token_urlsafe(32)"
     );
-    let ttl: i64 = raw_connection(REDIS_URL)
-        .pttl(format!("{prefix}{sid}"))
-        .unwrap();
-    assert!(
-        ttl > 3_590_000 && ttl <= 3_600_000,
-        "Redis TTL is the lifetime, got {ttl} ms"
+    assert_eq!(
+        expires_at,
+        clock.now().saturating_add(LIFETIME),
+        "the cookie lasts the lifetime"
+    );
+    assert_eq!(
+        expire_time(&format!("{prefix}{sid}")),
+        expires_at.as_unix_millis(),
+        "Redis expires the record when the cookie ends"
     );
 
     let read = flask(&prefix, true, &["read", "--sid", &sid, "--take-flashes"]);
@@ -180,7 +207,7 @@ async fn rust_writes_flask_reads() {
     );
 
     // Flask consumed the flash and saved; Rust sees that.
-    let session = backend.load(Some(&sid), &config).await.unwrap();
+    let (_request, session) = open(&manager, Some(&sid)).await.unwrap();
     assert!(session.take_flashes().is_empty());
     assert_eq!(
         session.get::<String>("user").unwrap().as_deref(),
@@ -195,8 +222,8 @@ async fn non_permanent_sessions_and_logout_across_languages() {
     cleanup.track(&prefix);
     let written = flask(&prefix, false, &["write", "--set", r#"{"user": "linus"}"#]);
     let sid = written["sid"].as_str().unwrap().to_owned();
-    let (backend, config) = (backend(&prefix).await, config());
-    let session = backend.load(Some(&sid), &config).await.unwrap();
+    let manager = flask_manager(&prefix, &ManualClock::starting_now()).await;
+    let (request, session) = open(&manager, Some(&sid)).await.unwrap();
     assert!(
         !session.is_permanent(),
         "no `_permanent` in the dict: a browser-session cookie"
@@ -206,10 +233,7 @@ async fn non_permanent_sessions_and_logout_across_languages() {
         Some("linus")
     );
     session.destroy();
-    assert_eq!(
-        backend.save(session.finish(), &config).await.unwrap(),
-        CookieUpdate::Remove
-    );
+    assert_eq!(finish(&request).await.unwrap(), CookieUpdate::Remove);
 
     let read = flask(&prefix, false, &["read", "--sid", &sid]);
     assert_eq!(
@@ -235,15 +259,13 @@ async fn rust_stores_the_bytes_flask_session_stores() {
     let written = flask(&prefix, true, &["write", "--set", &data.to_string()]);
     let flask_bytes = written["raw"].as_str().unwrap().to_owned();
 
-    let (backend, config) = (backend(&prefix).await, config());
-    let session = backend.load(None, &config).await.unwrap();
+    let manager = flask_manager(&prefix, &ManualClock::starting_now()).await;
+    let (request, session) = open(&manager, None).await.unwrap();
     session.set_permanent(true).unwrap();
     for (key, value) in data.as_object().unwrap() {
         session.insert(key.clone(), value.clone()).unwrap();
     }
-    let CookieUpdate::Set { value: sid, .. } =
-        backend.save(session.finish(), &config).await.unwrap()
-    else {
+    let CookieUpdate::Set { value: sid, .. } = finish(&request).await.unwrap() else {
         panic!("a new session sets a cookie");
     };
     let rust_bytes: Vec<u8> = raw_connection(REDIS_URL)

@@ -9,7 +9,9 @@ use std::collections::HashMap;
 use std::time::Duration;
 
 use redis::Commands as _;
-use session_core::{RecordStore, SessionConfig, SessionId, StorageKey, Timestamp};
+use session_core::clock::{Clock as _, ManualClock};
+use session_core::store::{RecordStore, SessionId, StorageKey};
+use session_core::SessionConfig;
 
 use crate::common::{raw_connection, store, unique_prefix, Cleanup, REDIS_URL};
 
@@ -27,12 +29,13 @@ async fn one_hash_per_session_with_the_deadline_as_ttl() {
         "prefix + hash-tagged storage key"
     );
 
-    let now = Timestamp::now();
+    let clock = ManualClock::starting_now();
+    let now = clock.now();
     let mut record = SessionConfig::default().new_record(now);
     record.expires_at = now.saturating_add(Duration::from_secs(600));
     record.data.insert("user".into(), "ada".into());
     record.version = 1;
-    store.create(&key, &record).await.unwrap();
+    store.create(&key, &record, now).await.unwrap();
 
     let mut conn = raw_connection(REDIS_URL);
     let fields: HashMap<String, String> = conn.hgetall(&redis_key).unwrap();

@@ -1,21 +1,16 @@
-//! Two "processes" (each its own connection, `ServerSide` and per-session locks) hammer
-//! one session on the shared Redis: every update counts, every distinct write survives,
-//! and a login (id regeneration) in the middle loses nothing.
+//! Two "processes" (each its own connection, manager, `ServerSide` and per-session locks)
+//! hammer one session on the shared Redis: every update counts, every distinct write
+//! survives, and a login (id regeneration) in the middle loses nothing.
 
 #![allow(clippy::unwrap_used)]
 
 mod common;
 
-use std::sync::Arc;
+use session_core::backend::CookieUpdate;
+use session_core::clock::ManualClock;
+use session_core::{SessionConfig, SessionError};
 
-use session_core::{SessionConfig, SessionError, SessionManager};
-
-use crate::common::{store, unique_prefix, Cleanup};
-
-fn cookie_value(set_cookie: &str) -> String {
-    let pair = set_cookie.split(';').next().unwrap();
-    pair.split_once('=').unwrap().1.to_owned()
-}
+use crate::common::{finish, manager, open, set_value, store, unique_prefix, Cleanup};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn two_processes_never_lose_each_others_writes() {
@@ -23,13 +18,13 @@ async fn two_processes_never_lose_each_others_writes() {
     let prefix = unique_prefix("processes");
     cleanup.track(&prefix);
     let config = SessionConfig::default();
-    let first = SessionManager::new(store(&prefix).await, config.clone()).unwrap();
-    let second = SessionManager::new(store(&prefix).await, config).unwrap();
+    let clock = ManualClock::starting_now();
+    let first = manager(store(&prefix).await, config.clone(), &clock);
+    let second = manager(store(&prefix).await, config, &clock);
 
-    let session = first.load(None).await.unwrap();
+    let (request, session) = open(&first, None).await.unwrap();
     session.insert("counter", 0).unwrap();
-    let cookie = cookie_value(&first.save(&session).await.unwrap().set_cookie.unwrap());
-    let cookie = Arc::new(cookie);
+    let cookie = set_value(finish(&request).await.unwrap());
 
     let mut tasks = Vec::new();
     for i in 0..200_u32 {
@@ -38,30 +33,31 @@ async fn two_processes_never_lose_each_others_writes() {
         } else {
             second.clone()
         };
-        let cookie = Arc::clone(&cookie);
+        let cookie = cookie.clone();
         tasks.push(tokio::spawn(async move {
-            let session = manager.load(Some(&cookie)).await?;
+            let (request, session) = open(&manager, Some(&cookie)).await?;
             session.update("counter", |n: Option<u32>| n.unwrap_or(0) + 1)?;
             session.insert(format!("writer {i}"), i)?;
-            Ok::<_, SessionError>(manager.save(&session).await?.set_cookie)
+            finish(&request).await
         }));
     }
     for task in tasks {
-        let set_cookie = task.await.unwrap().unwrap();
+        let update: Result<CookieUpdate, SessionError> = task.await.unwrap();
         assert_eq!(
-            set_cookie, None,
+            update.unwrap(),
+            CookieUpdate::Unchanged,
             "updates to an existing session keep its cookie"
         );
     }
 
     // A login on the second process: new id, all data carried over, old id dead.
-    let session = second.load(Some(&cookie)).await.unwrap();
+    let (request, session) = open(&second, Some(&cookie)).await.unwrap();
     session.regenerate();
     session.insert("user", "ada").unwrap();
-    let new_cookie = cookie_value(&second.save(&session).await.unwrap().set_cookie.unwrap());
-    assert_ne!(new_cookie, *cookie);
+    let new_cookie = set_value(finish(&request).await.unwrap());
+    assert_ne!(new_cookie, cookie);
 
-    let session = first.load(Some(&new_cookie)).await.unwrap();
+    let (request, session) = open(&first, Some(&new_cookie)).await.unwrap();
     assert_eq!(
         session.get::<u32>("counter").unwrap(),
         Some(200),
@@ -78,9 +74,7 @@ async fn two_processes_never_lose_each_others_writes() {
         session.get::<String>("user").unwrap().as_deref(),
         Some("ada")
     );
-    drop(session);
-    assert!(
-        first.load(Some(&cookie)).await.unwrap().is_empty(),
-        "the pre-login id is dead"
-    );
+    finish(&request).await.unwrap();
+    let (_request, old) = open(&first, Some(&cookie)).await.unwrap();
+    assert!(old.is_empty(), "the pre-login id is dead");
 }

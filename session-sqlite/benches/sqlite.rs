@@ -12,10 +12,10 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use criterion::{criterion_group, BatchSize, Criterion};
-use session_core::{
-    CookieUpdate, Record, RecordStore, ServerSide, SessionBackend, SessionConfig, SessionId,
-    StorageKey, StoreError, Timestamp,
-};
+use session_core::adapter::SessionManager;
+use session_core::clock::{Clock as _, ManualClock, Timestamp};
+use session_core::store::{Record, RecordStore, ServerSide, SessionId, StorageKey, StoreError};
+use session_core::SessionConfig;
 use session_sqlite::SqliteStore;
 
 const SEEDED: usize = 10_000;
@@ -24,14 +24,16 @@ const TASKS: u64 = 32;
 struct Fixture {
     _dir: tempfile::TempDir,
     store: Arc<SqliteStore>,
-    backend: Arc<ServerSide<SqliteStore>>,
+    manager: SessionManager,
     cookie: String,
     key: StorageKey,
     record: Record,
+    /// Stands still: every operation runs at one instant, so nothing expires or is
+    /// refreshed while the bench runs.
+    now: Timestamp,
 }
 
-fn record() -> Record {
-    let now = Timestamp::now();
+fn record(now: Timestamp) -> Record {
     let mut record = Record::new(now, now.saturating_add(Duration::from_secs(3600)));
     record.data.insert("username".into(), "ada lovelace".into());
     record
@@ -43,34 +45,37 @@ fn record() -> Record {
 }
 
 fn fixture(rt: &tokio::runtime::Runtime) -> Fixture {
+    let clock = ManualClock::starting_now();
+    let now = clock.now();
     rt.block_on(async {
         let dir = tempfile::tempdir().unwrap();
         let url = format!("sqlite://{}", dir.path().join("bench.db").display());
         let store = Arc::new(SqliteStore::connect(&url).await.unwrap());
         for _ in 0..SEEDED {
             let key = StorageKey::hashed(&SessionId::generate().unwrap());
-            store.create(&key, &record()).await.unwrap();
+            store.create(&key, &record(now), now).await.unwrap();
         }
-        let backend = Arc::new(ServerSide::from_arc(Arc::clone(&store)));
-        let config = SessionConfig::default();
-        let session = backend.load(None, &config).await.unwrap();
-        for (key, value) in record().data {
+        let backend = ServerSide::from_arc(Arc::clone(&store));
+        let manager = SessionManager::new(backend, SessionConfig::default())
+            .unwrap()
+            .with_clock(clock);
+        let request = manager.request(None);
+        let session = request.session().await.unwrap();
+        for (key, value) in record(now).data {
             session.insert(key, value).unwrap();
         }
-        let CookieUpdate::Set { value: cookie, .. } =
-            backend.save(session.finish(), &config).await.unwrap()
-        else {
-            panic!("a new session sets a cookie");
-        };
+        let plan = request.finish().await.unwrap().unwrap();
+        let cookie = plan.cookie_value().unwrap().to_owned();
         let key = StorageKey::hashed(&SessionId::generate().unwrap());
-        store.create(&key, &record()).await.unwrap();
+        store.create(&key, &record(now), now).await.unwrap();
         Fixture {
             _dir: dir,
             store,
-            backend,
+            manager,
             cookie,
             key,
-            record: record(),
+            record: record(now),
+            now,
         }
     })
 }
@@ -81,21 +86,22 @@ fn latency(c: &mut Criterion) {
         .build()
         .unwrap();
     let f = fixture(&rt);
-    let config = SessionConfig::default();
+    let now = f.now;
     let missing = StorageKey::hashed(&SessionId::generate().unwrap());
 
     let mut group = c.benchmark_group("latency");
     group.bench_function("load (RecordStore)", |b| {
         b.to_async(&rt)
-            .iter(|| async { f.store.load(&f.key).await.unwrap().unwrap() })
+            .iter(|| async { f.store.load(&f.key, now).await.unwrap().unwrap() })
     });
     group.bench_function("load miss (RecordStore)", |b| {
         b.to_async(&rt)
-            .iter(|| async { assert!(f.store.load(&missing).await.unwrap().is_none()) })
+            .iter(|| async { assert!(f.store.load(&missing, now).await.unwrap().is_none()) })
     });
-    group.bench_function("load (ServerSide, cookie to Session)", |b| {
+    group.bench_function("load (SessionManager, cookie to Session)", |b| {
         b.to_async(&rt).iter(|| async {
-            let session = f.backend.load(Some(&f.cookie), &config).await.unwrap();
+            let request = f.manager.request(Some(&f.cookie));
+            let session = request.session().await.unwrap();
             assert!(!session.is_empty());
         })
     });
@@ -105,18 +111,17 @@ fn latency(c: &mut Criterion) {
             let current = version.fetch_add(1, Ordering::Relaxed);
             let mut record = f.record.clone();
             record.version = current + 1;
-            f.store.save(&f.key, &record, current).await.unwrap();
+            f.store.save(&f.key, &record, current, now).await.unwrap();
         })
     });
     group.bench_function("save (stale version, conflict)", |b| {
         b.to_async(&rt).iter(|| async {
-            let result = f.store.save(&f.key, &f.record, 0).await;
+            let result = f.store.save(&f.key, &f.record, 0, now).await;
             assert!(matches!(result, Err(StoreError::Conflict)));
         })
     });
     group.bench_function("touch", |b| {
         b.to_async(&rt).iter(|| async {
-            let now = Timestamp::now();
             f.store
                 .touch(&f.key, now, now.saturating_add(Duration::from_secs(3600)))
                 .await
@@ -128,7 +133,7 @@ fn latency(c: &mut Criterion) {
         b.to_async(&rt).iter_batched(
             || StorageKey::hashed(&SessionId::generate().unwrap()),
             |key| async move {
-                f.store.create(&key, &f.record).await.unwrap();
+                f.store.create(&key, &f.record, now).await.unwrap();
                 f.store.delete(&key).await.unwrap();
             },
             BatchSize::SmallInput,
@@ -170,6 +175,7 @@ fn throughput(c: &mut Criterion) {
         .build()
         .unwrap();
     let f = fixture(&rt);
+    let now = f.now;
     let mut group = c.benchmark_group("32 tasks, 1 runtime thread");
     let (store, key) = (Arc::clone(&f.store), f.key.clone());
     group.bench_function("load", |b| {
@@ -179,35 +185,31 @@ fn throughput(c: &mut Criterion) {
                 spread(iters, move || {
                     let (store, key) = (Arc::clone(&store), key.clone());
                     async move {
-                        store.load(&key).await.unwrap();
+                        store.load(&key, now).await.unwrap();
                     }
                 })
                 .await
             }
         })
     });
-    let (backend, cookie) = (Arc::clone(&f.backend), f.cookie.clone());
-    group.bench_function("increment one session (ServerSide)", |b| {
+    let (manager, cookie) = (f.manager.clone(), f.cookie.clone());
+    group.bench_function("increment one session (SessionManager)", |b| {
         b.to_async(&rt).iter_custom(|iters| {
-            let (backend, cookie) = (Arc::clone(&backend), cookie.clone());
-            async move {
-                spread(iters, move || {
-                    increment(Arc::clone(&backend), cookie.clone())
-                })
-                .await
-            }
+            let (manager, cookie) = (manager.clone(), cookie.clone());
+            async move { spread(iters, move || increment(manager.clone(), cookie.clone())).await }
         })
     });
     group.finish();
 }
 
-async fn increment(backend: Arc<ServerSide<SqliteStore>>, cookie: String) {
-    let config = SessionConfig::default();
-    let session = backend.load(Some(&cookie), &config).await.unwrap();
+/// One request as an adapter runs it: load, one `update`, save.
+async fn increment(manager: SessionManager, cookie: String) {
+    let request = manager.request(Some(&cookie));
+    let session = request.session().await.unwrap();
     session
         .update("counter", |n: Option<u64>| n.unwrap_or(0) + 1)
         .unwrap();
-    backend.save(session.finish(), &config).await.unwrap();
+    request.finish().await.unwrap();
 }
 
 /// User + system CPU time so far of this process's threads, by kind: the tokio runtime
@@ -250,6 +252,7 @@ fn cpu_report() {
         .build()
         .unwrap();
     let f = fixture(&rt);
+    let now = f.now;
     const OPS: u64 = 200_000;
     let (store, key) = (Arc::clone(&f.store), f.key.clone());
     let measure = |name: &str, run: &dyn Fn() -> Duration| {
@@ -276,15 +279,15 @@ fn cpu_report() {
         rt.block_on(spread(OPS, move || {
             let (store, key) = (Arc::clone(&store), key.clone());
             async move {
-                store.load(&key).await.unwrap();
+                store.load(&key, now).await.unwrap();
             }
         }))
     });
-    let (backend, cookie) = (Arc::clone(&f.backend), f.cookie.clone());
-    measure("ServerSide increment of one session, 32 tasks", &|| {
-        let (backend, cookie) = (Arc::clone(&backend), cookie.clone());
+    let (manager, cookie) = (f.manager.clone(), f.cookie.clone());
+    measure("SessionManager increment of one session, 32 tasks", &|| {
+        let (manager, cookie) = (manager.clone(), cookie.clone());
         rt.block_on(spread(OPS, move || {
-            increment(Arc::clone(&backend), cookie.clone())
+            increment(manager.clone(), cookie.clone())
         }))
     });
 }

@@ -1,7 +1,9 @@
 //! The background task that deletes expired rows.
 
+use std::sync::Arc;
 use std::time::Duration;
 
+use session_core::clock::Clock;
 use tokio::task::JoinHandle;
 use tokio::time::MissedTickBehavior;
 
@@ -15,8 +17,9 @@ pub(crate) struct Cleanup {
 impl Cleanup {
     /// Starts deleting expired rows of `db` every `interval`, `batch` rows per statement.
     /// The first run is one interval from now: a store that just opened has better uses
-    /// for the write lock.
-    pub(crate) fn spawn(db: Db, interval: Duration, batch: u32) -> Self {
+    /// for the write lock. Each run deletes what is expired at `clock`'s "now": there is no
+    /// request to hand the task a time.
+    pub(crate) fn spawn(db: Db, interval: Duration, batch: u32, clock: Arc<dyn Clock>) -> Self {
         let task = tokio::spawn(async move {
             let mut ticks =
                 tokio::time::interval_at(tokio::time::Instant::now() + interval, interval);
@@ -24,7 +27,7 @@ impl Cleanup {
             ticks.set_missed_tick_behavior(MissedTickBehavior::Delay);
             loop {
                 ticks.tick().await;
-                match db.delete_expired(batch).await {
+                match db.delete_expired(clock.now(), batch).await {
                     Ok(0) => {}
                     Ok(deleted) => tracing::debug!(deleted, "deleted expired sessions"),
                     Err(error) => tracing::warn!(%error, "could not delete expired sessions"),

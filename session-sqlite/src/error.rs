@@ -2,12 +2,12 @@
 
 use std::path::{Path, PathBuf};
 
-use session_core::{BoxError, StoreError};
+use session_core::store::{BoxError, StoreError};
 
 /// A failure of the session database, naming the database file and keeping the cause.
 ///
 /// [`SqliteStore::connect`](crate::SqliteStore::connect) returns it directly; the
-/// [`RecordStore`](session_core::RecordStore) methods box it into a [`StoreError`]:
+/// [`RecordStore`](session_core::store::RecordStore) methods box it into a [`StoreError`]:
 /// [`StoreError::Unavailable`] when retrying later may help (the file is locked or busy,
 /// cannot be opened, an I/O error, no connection free in time), [`StoreError::Corrupt`] for a
 /// row that cannot be decoded, and [`StoreError::Backend`] for the rest.

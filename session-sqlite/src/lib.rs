@@ -1,30 +1,30 @@
 //! Server-side sessions in one SQLite file, through `sqlx`: the embedded default.
 //!
-//! [`SqliteStore`] implements [`RecordStore`](session_core::RecordStore); wrap it in
-//! [`ServerSide`](session_core::ServerSide) (or hand it to an adapter, which does) to get
-//! ids, hashing, expiry and conflict replay.
+//! [`SqliteStore`] implements [`RecordStore`](session_core::store::RecordStore); hand it to
+//! a [`SessionManager`](session_core::adapter::SessionManager) (or an adapter), which wraps
+//! it in [`ServerSide`](session_core::store::ServerSide) for ids, hashing, expiry and
+//! conflict replay.
 //!
 //! # Examples
 //!
 //! ```
-//! use session_core::{CookieUpdate, ServerSide, SessionBackend, SessionConfig};
+//! use session_core::adapter::SessionManager;
+//! use session_core::SessionConfig;
 //! use session_sqlite::SqliteStore;
 //!
 //! # tokio::runtime::Builder::new_current_thread().enable_all().build()?.block_on(async {
 //! let dir = tempfile::tempdir()?;
 //! let url = format!("sqlite://{}", dir.path().join("sessions.db").display());
 //! let store = SqliteStore::connect(&url).await?; // creates the file and its schema
-//! let backend = ServerSide::new(store);
-//! let config = SessionConfig::default();
+//! let manager = SessionManager::new(store, SessionConfig::default())?;
 //!
-//! let session = backend.load(None, &config).await?;
-//! session.insert("username", "ada")?;
-//! let CookieUpdate::Set { value, .. } = backend.save(session.finish(), &config).await? else {
-//!     panic!("a new session sets a cookie");
-//! };
+//! let request = manager.request(None);
+//! request.session().await?.insert("username", "ada")?;
+//! let plan = request.finish().await?.ok_or("the session was loaded")?;
+//! let cookie = plan.cookie_value().ok_or("a new session sets a cookie")?;
 //!
-//! let again = backend.load(Some(&value), &config).await?;
-//! assert_eq!(again.get::<String>("username")?.as_deref(), Some("ada"));
+//! let again = manager.request(Some(cookie));
+//! assert_eq!(again.session().await?.get::<String>("username")?.as_deref(), Some("ada"));
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! # })?;
 //! # Ok::<(), Box<dyn std::error::Error>>(())
@@ -49,8 +49,13 @@
 //!   prepared statement on an idle connection: no per-request pragmas, no pool pings.
 //! - **Durability**: `synchronous=NORMAL`: an application crash loses nothing that was
 //!   acknowledged; a power loss can drop the last commits. See [`SqliteStoreOptions`].
+//! - **Expiry**: every operation judges a row's deadline against the `now` it is handed
+//!   (a bound parameter, never SQLite's or the system's clock), so a row past its deadline
+//!   is absent before the cleanup task deletes it.
 //! - **Cleanup**: a background task deletes expired rows in batches of 1000 every 60
-//!   seconds, and stops when the store is dropped or closed.
+//!   seconds, and stops when the store is dropped or closed. Having no request to take
+//!   the time from, it reads the store's clock
+//!   ([`SqliteStoreOptions::with_clock`], the system clock by default).
 //! - **Errors**: [`SqliteError`] names the file and keeps sqlx's error; the store maps it
 //!   to `StoreError::Unavailable` (busy, locked, I/O, cannot open), `StoreError::Corrupt`
 //!   (a row that does not decode) or `StoreError::Backend`.

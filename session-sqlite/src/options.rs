@@ -1,11 +1,13 @@
 //! How a [`SqliteStore`] opens its database: pragmas, pool sizes, cleanup schedule.
 
+use std::fmt;
 use std::path::{Path, PathBuf};
 use std::str::FromStr;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use session_core::clock::{Clock, SystemClock};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqliteSynchronous};
 
 use crate::conns::Conns;
@@ -30,6 +32,7 @@ const OPEN_RETRY_PAUSE: Duration = Duration::from_millis(10);
 /// | [`max_readers`](Self::with_max_readers) | 2 × CPU cores, between 2 and 16, opened as needed; plus one writer connection |
 /// | [`cleanup_interval`](Self::with_cleanup_interval) | 60 s |
 /// | [`cleanup_batch`](Self::with_cleanup_batch) | 1000 rows per statement |
+/// | [`clock`](Self::with_clock) | [`SystemClock`]: what the cleanup task calls "now" |
 ///
 /// # Durability
 ///
@@ -57,13 +60,14 @@ const OPEN_RETRY_PAUSE: Duration = Duration::from_millis(10);
 /// # })?;
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
-#[derive(Clone, Debug)]
+#[derive(Clone)]
 pub struct SqliteStoreOptions {
     busy_timeout: Duration,
     max_readers: Option<usize>,
     durable_commits: bool,
     pub(crate) cleanup_interval: Option<Duration>,
     pub(crate) cleanup_batch: u32,
+    pub(crate) clock: Arc<dyn Clock>,
 }
 
 impl Default for SqliteStoreOptions {
@@ -74,13 +78,26 @@ impl Default for SqliteStoreOptions {
             durable_commits: false,
             cleanup_interval: Some(DEFAULT_CLEANUP_INTERVAL),
             cleanup_batch: DEFAULT_CLEANUP_BATCH,
+            clock: Arc::new(SystemClock),
         }
+    }
+}
+
+impl fmt::Debug for SqliteStoreOptions {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("SqliteStoreOptions")
+            .field("busy_timeout", &self.busy_timeout)
+            .field("max_readers", &self.max_readers)
+            .field("durable_commits", &self.durable_commits)
+            .field("cleanup_interval", &self.cleanup_interval)
+            .field("cleanup_batch", &self.cleanup_batch)
+            .finish_non_exhaustive()
     }
 }
 
 impl SqliteStoreOptions {
     /// How long a statement waits for another connection or process to release the
-    /// database before failing with [`StoreError::Unavailable`](session_core::StoreError::Unavailable).
+    /// database before failing with [`StoreError::Unavailable`](session_core::store::StoreError::Unavailable).
     pub fn with_busy_timeout(mut self, timeout: Duration) -> Self {
         self.busy_timeout = timeout;
         self
@@ -101,8 +118,9 @@ impl SqliteStoreOptions {
     }
 
     /// How often the background task deletes expired rows; `None` turns it off (call
-    /// [`RecordStore::delete_expired`](session_core::RecordStore::delete_expired) yourself
-    /// then). The first run is one interval after connecting.
+    /// [`RecordStore::delete_expired`](session_core::store::RecordStore::delete_expired)
+    /// yourself then). The first run is one interval after connecting; each run deletes
+    /// what is expired at the [`clock`](Self::with_clock)'s "now".
     pub fn with_cleanup_interval(mut self, interval: Option<Duration>) -> Self {
         self.cleanup_interval = interval.filter(|interval| !interval.is_zero());
         self
@@ -112,6 +130,20 @@ impl SqliteStoreOptions {
     /// the write lock for long.
     pub fn with_cleanup_batch(mut self, rows: u32) -> Self {
         self.cleanup_batch = rows.max(1);
+        self
+    }
+
+    /// The clock for what the store does on its own, with no request to take the time
+    /// from: the cleanup task deletes the rows expired at this clock's "now", and the
+    /// schema ledger records when a migration ran. [`SystemClock`] by default.
+    ///
+    /// Requests never read it: every [`RecordStore`](session_core::store::RecordStore)
+    /// call is handed its own `now` by the
+    /// [`SessionManager`](session_core::adapter::SessionManager). Give the store the clock
+    /// the manager reads (a [`ManualClock`](session_core::clock::ManualClock) in tests), so
+    /// the cleanup never deletes a session the manager still counts as live.
+    pub fn with_clock(mut self, clock: impl Clock) -> Self {
+        self.clock = Arc::new(clock);
         self
     }
 
@@ -171,7 +203,7 @@ impl SqliteStoreOptions {
         } else {
             self.open_file(options).await?
         };
-        schema::migrate(&db).await?;
+        schema::migrate(&db, self.clock.now()).await?;
         Ok(SqliteStore::new(db, &self))
     }
 

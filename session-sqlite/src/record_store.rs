@@ -1,9 +1,14 @@
 //! The [`RecordStore`] contract in SQL: one statement per operation (two, in one
 //! transaction, for a key change), every write conditional on the row being live.
+//!
+//! "Live" is judged against the `now` the caller hands in, bound as a parameter: never
+//! SQLite's clock nor the system's, so a row past its deadline is absent to every
+//! operation even before the cleanup task deletes it.
 
 use async_trait::async_trait;
 use serde_json::{Map, Value};
-use session_core::{Record, RecordStore, StorageKey, StoreError, Timestamp};
+use session_core::clock::Timestamp;
+use session_core::store::{Record, RecordStore, StorageKey, StoreError};
 use sqlx::query::Query;
 use sqlx::sqlite::{SqliteArguments, SqliteRow};
 use sqlx::{Connection as _, Row as _, Sqlite};
@@ -46,7 +51,7 @@ const DELETE_EXPIRED: &str = "DELETE FROM session_records WHERE id_hash IN
 
 #[async_trait]
 impl RecordStore for SqliteStore {
-    async fn load(&self, key: &StorageKey) -> Result<Option<Record>, StoreError> {
+    async fn load(&self, key: &StorageKey, now: Timestamp) -> Result<Option<Record>, StoreError> {
         const OP: &str = "load a session";
         let db = self.db();
         let mut conn = db
@@ -56,7 +61,7 @@ impl RecordStore for SqliteStore {
             .map_err(|error| db.query_error(OP, error))?;
         let result = sqlx::query(LOAD)
             .bind(key.as_str())
-            .bind(Timestamp::now().as_unix_millis())
+            .bind(now.as_unix_millis())
             .fetch_optional(&mut *conn)
             .await;
         conn.check(&result).await;
@@ -65,11 +70,16 @@ impl RecordStore for SqliteStore {
         Ok(row.map(|row| decode(db, &row)).transpose()?)
     }
 
-    async fn create(&self, key: &StorageKey, record: &Record) -> Result<(), StoreError> {
+    async fn create(
+        &self,
+        key: &StorageKey,
+        record: &Record,
+        now: Timestamp,
+    ) -> Result<(), StoreError> {
         let db = self.db();
         let data = encode_data(db, record)?;
         if db
-            .write("create a session", insert(key, &data, record))
+            .write("create a session", insert(key, &data, record, now))
             .await?
             == 0
         {
@@ -83,6 +93,7 @@ impl RecordStore for SqliteStore {
         key: &StorageKey,
         record: &Record,
         expected_version: u64,
+        now: Timestamp,
     ) -> Result<(), StoreError> {
         let db = self.db();
         let data = encode_data(db, record)?;
@@ -96,7 +107,7 @@ impl RecordStore for SqliteStore {
                 .bind(record.permanent)
                 .bind(version_to_sql(record.version))
                 .bind(version_to_sql(expected_version))
-                .bind(Timestamp::now().as_unix_millis())
+                .bind(now.as_unix_millis())
         };
         if db.write("save a session", save).await? == 0 {
             return Err(StoreError::Conflict);
@@ -110,6 +121,7 @@ impl RecordStore for SqliteStore {
         new: &StorageKey,
         record: &Record,
         expected_version: u64,
+        now: Timestamp,
     ) -> Result<(), StoreError> {
         let db = self.db();
         let error = |error| db.query_error("change a session's key", error);
@@ -121,7 +133,7 @@ impl RecordStore for SqliteStore {
         let taken = sqlx::query(TAKE_OLD)
             .bind(old.as_str())
             .bind(version_to_sql(expected_version))
-            .bind(Timestamp::now().as_unix_millis())
+            .bind(now.as_unix_millis())
             .execute(&mut *tx)
             .await
             .map_err(error)?
@@ -131,7 +143,7 @@ impl RecordStore for SqliteStore {
             drop(conn);
             return Err(StoreError::Conflict);
         }
-        let inserted = insert(new, &data, record)
+        let inserted = insert(new, &data, record, now)
             .execute(&mut *tx)
             .await
             .map_err(error)?
@@ -150,25 +162,27 @@ impl RecordStore for SqliteStore {
         Ok(())
     }
 
+    /// `last_active` is the current time, so it is also the instant liveness is judged at.
     async fn touch(
         &self,
         key: &StorageKey,
         last_active: Timestamp,
         expires_at: Timestamp,
     ) -> Result<(), StoreError> {
+        let now = last_active;
         let touch = {
             sqlx::query(TOUCH)
                 .bind(key.as_str())
                 .bind(last_active.as_unix_millis())
                 .bind(expires_at.as_unix_millis())
-                .bind(Timestamp::now().as_unix_millis())
+                .bind(now.as_unix_millis())
         };
         self.db().write("refresh a session's expiry", touch).await?;
         Ok(())
     }
 
-    async fn delete_expired(&self) -> Result<u64, StoreError> {
-        Ok(self.db().delete_expired(self.cleanup_batch()).await?)
+    async fn delete_expired(&self, now: Timestamp) -> Result<u64, StoreError> {
+        Ok(self.db().delete_expired(now, self.cleanup_batch()).await?)
     }
 }
 
@@ -186,10 +200,14 @@ impl Db {
         Ok(result.map_err(error)?.rows_affected())
     }
 
-    /// Deletes every row expired by now, `batch` rows per statement, and counts them.
+    /// Deletes every row expired at `now`, `batch` rows per statement, and counts them.
     /// Each batch commits on its own, so other writers get the lock in between.
-    pub(crate) async fn delete_expired(&self, batch: u32) -> Result<u64, SqliteError> {
-        let now = Timestamp::now().as_unix_millis();
+    pub(crate) async fn delete_expired(
+        &self,
+        now: Timestamp,
+        batch: u32,
+    ) -> Result<u64, SqliteError> {
+        let now = now.as_unix_millis();
         let mut total = 0;
         loop {
             let query = sqlx::query(DELETE_EXPIRED).bind(now).bind(i64::from(batch));
@@ -203,11 +221,12 @@ impl Db {
     }
 }
 
-/// [`CREATE`] with its arguments bound.
+/// [`CREATE`] with its arguments bound; a row expired at `now` counts as absent.
 fn insert<'q>(
     key: &'q StorageKey,
     data: &'q str,
     record: &Record,
+    now: Timestamp,
 ) -> Query<'q, Sqlite, SqliteArguments<'q>> {
     sqlx::query(CREATE)
         .bind(key.as_str())
@@ -217,7 +236,7 @@ fn insert<'q>(
         .bind(record.expires_at.as_unix_millis())
         .bind(record.permanent)
         .bind(version_to_sql(record.version))
-        .bind(Timestamp::now().as_unix_millis())
+        .bind(now.as_unix_millis())
 }
 
 fn encode_data(db: &Db, record: &Record) -> Result<String, SqliteError> {

@@ -8,7 +8,7 @@
 
 use std::path::Path;
 
-use session_core::Timestamp;
+use session_core::clock::Timestamp;
 use sqlx::{Connection as _, Executor as _, SqliteConnection};
 
 use crate::store::Db;
@@ -33,8 +33,9 @@ const CURRENT_VERSION: &str = "SELECT COALESCE(max(version), 0) FROM session_sql
 const RECORD_VERSION: &str =
     "INSERT INTO session_sqlite_migrations (version, applied_at) VALUES (?1, ?2)";
 
-/// Brings the database behind `writer` up to [`LATEST`].
-pub(crate) async fn migrate(db: &Db) -> Result<(), SqliteError> {
+/// Brings the database behind `db` up to [`LATEST`], recording `now` as the time each
+/// migration was applied.
+pub(crate) async fn migrate(db: &Db, now: Timestamp) -> Result<(), SqliteError> {
     let path: &Path = &db.path;
     let open_error = |source| SqliteError::Open {
         path: path.to_owned(),
@@ -67,7 +68,7 @@ pub(crate) async fn migrate(db: &Db) -> Result<(), SqliteError> {
             .map_err(open_error)?;
         sqlx::query(RECORD_VERSION)
             .bind(version)
-            .bind(Timestamp::now().as_unix_millis())
+            .bind(now.as_unix_millis())
             .execute(&mut *tx)
             .await
             .map_err(open_error)?;

@@ -73,9 +73,14 @@ impl SqliteStore {
     }
 
     pub(crate) fn new(db: Db, options: &SqliteStoreOptions) -> Self {
-        let cleanup = options
-            .cleanup_interval
-            .map(|interval| Cleanup::spawn(db.clone(), interval, options.cleanup_batch));
+        let cleanup = options.cleanup_interval.map(|interval| {
+            Cleanup::spawn(
+                db.clone(),
+                interval,
+                options.cleanup_batch,
+                Arc::clone(&options.clock),
+            )
+        });
         Self {
             inner: Arc::new(Inner {
                 db,
@@ -117,7 +122,7 @@ impl SqliteStore {
     }
 
     /// Stops the cleanup task and closes every connection, waiting for queries in flight.
-    /// Every clone of this store fails with [`StoreError::Unavailable`](session_core::StoreError::Unavailable) afterwards.
+    /// Every clone of this store fails with [`StoreError::Unavailable`](session_core::store::StoreError::Unavailable) afterwards.
     pub async fn close(&self) {
         if let Some(cleanup) = &self.inner.cleanup {
             cleanup.stop();

@@ -7,7 +7,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 
 use async_trait::async_trait;
 use session_conformance::{BackendHarness, StoreHarness};
-use session_core::ServerSide;
+use session_core::store::ServerSide;
 use session_sqlite::{SqliteStore, SqliteStoreOptions};
 
 /// Each store gets its own file in one temp dir that lives as long as the harness.

@@ -3,9 +3,7 @@
 
 mod common;
 
-use std::sync::Arc;
-
-use session_core::{CookieUpdate, ServerSide, SessionBackend, SessionConfig};
+use session_core::clock::ManualClock;
 use session_sqlite::{SqliteStore, SqliteStoreOptions};
 
 const STORES: usize = 3;
@@ -14,31 +12,24 @@ const PER_TASK: usize = 100;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_increment_counts_when_stores_compete_for_one_session() {
+    let clock = ManualClock::starting_now();
     let (_dir, path, store) = common::temp_store(SqliteStoreOptions::default()).await;
-    let config = Arc::new(SessionConfig::default());
-    let first = ServerSide::new(store);
-    let session = first.load(None, &config).await.expect("load");
-    session.insert("counter", 0).expect("insert");
-    let CookieUpdate::Set { value: cookie, .. } =
-        first.save(session.finish(), &config).await.expect("save")
-    else {
-        panic!("a new session sets a cookie");
-    };
+    let first = common::manager(store, &clock);
+    let cookie = common::new_counter(&first).await;
 
     let mut tasks = Vec::new();
     for _ in 0..STORES {
         let store = SqliteStore::connect(&common::url(&path))
             .await
             .expect("the file opens again");
-        let backend = Arc::new(ServerSide::new(store));
+        // Each store has its own manager, so its own per-session locks: only SQLite and
+        // compare-and-swap keep the three apart.
+        let manager = common::manager(store, &clock);
         for _ in 0..TASKS {
-            let (backend, config, cookie) =
-                (Arc::clone(&backend), Arc::clone(&config), cookie.clone());
+            let (manager, cookie) = (manager.clone(), cookie.clone());
             tasks.push(tokio::spawn(async move {
                 for _ in 0..PER_TASK {
-                    let session = backend.load(Some(&cookie), &config).await?;
-                    session.update("counter", |n: Option<usize>| n.unwrap_or(0) + 1)?;
-                    backend.save(session.finish(), &config).await?;
+                    common::increment(&manager, &cookie).await?;
                 }
                 Ok::<_, session_core::SessionError>(())
             }));
@@ -50,11 +41,12 @@ async fn every_increment_counts_when_stores_compete_for_one_session() {
             .expect("every increment is saved, none gives up");
     }
 
-    let session = first.load(Some(&cookie), &config).await.expect("load");
-    let counter = session.get::<usize>("counter").expect("counter");
+    let counter = common::read(&first, &cookie, "counter")
+        .await
+        .expect("read");
     assert_eq!(
         counter,
-        Some(STORES * TASKS * PER_TASK),
+        Some((STORES * TASKS * PER_TASK).into()),
         "increments were lost"
     );
 }

@@ -6,10 +6,10 @@ mod common;
 
 use std::time::Duration;
 
-use session_core::{
-    CookieUpdate, Record, RecordStore, ServerSide, SessionBackend, SessionConfig, SessionId,
-    StorageKey, StoreError, Timestamp,
-};
+use serde_json::json;
+use session_core::backend::CookieUpdate;
+use session_core::clock::{Clock as _, ManualClock, Timestamp};
+use session_core::store::{Record, RecordStore, SessionId, StorageKey, StoreError};
 use session_sqlite::{SqliteError, SqliteStore, SqliteStoreOptions};
 use sqlx::Connection as _;
 
@@ -17,11 +17,20 @@ fn key() -> StorageKey {
     StorageKey::hashed(&SessionId::generate().expect("random"))
 }
 
-fn live_record() -> Record {
-    let now = Timestamp::now();
+fn live_record(now: Timestamp) -> Record {
     let mut record = Record::new(now, now.saturating_add(Duration::from_secs(3600)));
     record.version = 1;
     record
+}
+
+/// A new session holding `user = ada`, saved; its cookie value.
+async fn new_session(manager: &session_core::adapter::SessionManager) -> String {
+    let (request, session) = common::open(manager, None).await.expect("load");
+    session.insert("user", "ada").expect("insert");
+    match common::finish(&request).await.expect("save") {
+        CookieUpdate::Set { value, .. } => value,
+        other => panic!("a new session sets a cookie, got {other:?}"),
+    }
 }
 
 #[tokio::test]
@@ -146,7 +155,8 @@ async fn a_file_locked_by_another_connection_is_unavailable() {
     let store = SqliteStore::connect(&url)
         .await
         .expect("opens once released");
-    assert_eq!(store.load(&key()).await.expect("load"), None);
+    let now = ManualClock::starting_now().now();
+    assert_eq!(store.load(&key(), now).await.expect("load"), None);
 }
 
 /// A writer in another connection holds the write lock past the busy timeout: a save
@@ -154,19 +164,13 @@ async fn a_file_locked_by_another_connection_is_unavailable() {
 /// `ServerSide` reports the failed save instead of dropping it.
 #[tokio::test]
 async fn a_held_write_lock_makes_saves_unavailable_not_lost() {
+    let clock = ManualClock::starting_now();
     let (_dir, path, store) = common::temp_store(
         SqliteStoreOptions::default().with_busy_timeout(Duration::from_millis(200)),
     )
     .await;
-    let backend = ServerSide::new(store);
-    let config = SessionConfig::default();
-    let session = backend.load(None, &config).await.expect("load");
-    session.insert("user", "ada").expect("insert");
-    let CookieUpdate::Set { value: cookie, .. } =
-        backend.save(session.finish(), &config).await.expect("save")
-    else {
-        panic!("a new session sets a cookie");
-    };
+    let manager = common::manager(store.clone(), &clock);
+    let cookie = new_session(&manager).await;
 
     let mut locker = sqlx::SqliteConnection::connect(&common::url(&path))
         .await
@@ -176,8 +180,7 @@ async fn a_held_write_lock_makes_saves_unavailable_not_lost() {
         .await
         .expect("take the write lock");
 
-    let session = backend
-        .load(Some(&cookie), &config)
+    let (request, session) = common::open(&manager, Some(&cookie))
         .await
         .expect("reads do not wait for the writer");
     assert_eq!(
@@ -185,14 +188,10 @@ async fn a_held_write_lock_makes_saves_unavailable_not_lost() {
         Some("ada")
     );
     session.insert("user", "grace").expect("insert");
-    let error = backend
-        .save(session.finish(), &config)
-        .await
-        .expect_err("the write lock is held");
+    let error = request.finish().await.expect_err("the write lock is held");
     assert!(error.is_unavailable(), "got {error:?}");
-    let store_error = backend
-        .store()
-        .save(&key(), &live_record(), 1)
+    let store_error = store
+        .save(&key(), &live_record(clock.now()), 1, clock.now())
         .await
         .expect_err("locked");
     let StoreError::Unavailable(source) = &store_error else {
@@ -207,10 +206,9 @@ async fn a_held_write_lock_makes_saves_unavailable_not_lost() {
         .execute(&mut locker)
         .await
         .expect("release");
-    let session = backend.load(Some(&cookie), &config).await.expect("load");
     assert_eq!(
-        session.get::<String>("user").expect("user").as_deref(),
-        Some("ada"),
+        common::read(&manager, &cookie, "user").await.expect("load"),
+        Some(json!("ada")),
         "the failed save left no trace"
     );
 }
@@ -221,25 +219,20 @@ async fn a_held_write_lock_makes_saves_unavailable_not_lost() {
 /// the store's connections hold theirs, so closing is how the test takes the store away.)
 #[tokio::test]
 async fn a_closed_store_fails_loads_instead_of_logging_users_out() {
+    let clock = ManualClock::starting_now();
     let (_dir, _path, store) = common::temp_store(SqliteStoreOptions::default()).await;
-    let backend = ServerSide::new(store.clone());
-    let config = SessionConfig::default();
-    let session = backend.load(None, &config).await.expect("load");
-    session.insert("user", "ada").expect("insert");
-    let CookieUpdate::Set { value: cookie, .. } =
-        backend.save(session.finish(), &config).await.expect("save")
-    else {
-        panic!("a new session sets a cookie");
-    };
+    let manager = common::manager(store.clone(), &clock);
+    let cookie = new_session(&manager).await;
 
     store.close().await;
-    let error = backend
-        .load(Some(&cookie), &config)
+    let error = manager
+        .request(Some(&cookie))
+        .session()
         .await
         .expect_err("the store is closed");
     assert!(error.is_unavailable(), "got {error:?}");
     assert!(matches!(
-        store.load(&key()).await,
+        store.load(&key(), clock.now()).await,
         Err(StoreError::Unavailable(_))
     ));
 }
@@ -247,16 +240,22 @@ async fn a_closed_store_fails_loads_instead_of_logging_users_out() {
 /// A row whose data is not a JSON object is `Corrupt`; `ServerSide` then starts afresh.
 #[tokio::test]
 async fn a_row_that_does_not_decode_is_corrupt() {
+    let clock = ManualClock::starting_now();
     let (_dir, path, store) = common::temp_store(SqliteStoreOptions::default()).await;
-    let key = key();
-    store.create(&key, &live_record()).await.expect("create");
+    let manager = common::manager(store.clone(), &clock);
+    let cookie = new_session(&manager).await;
+    // No keys are configured, so the cookie is the bare id.
+    let key = StorageKey::hashed(&SessionId::parse(&cookie).expect("an id"));
     sqlx::query("UPDATE session_records SET data = '[1, 2' WHERE id_hash = ?1")
         .bind(key.as_str())
         .execute(&mut *store.acquire_writer().await.expect("the write connection"))
         .await
         .expect("corrupt the row");
 
-    let error = store.load(&key).await.expect_err("the row is corrupt");
+    let error = store
+        .load(&key, clock.now())
+        .await
+        .expect_err("the row is corrupt");
     let StoreError::Corrupt(source) = &error else {
         panic!("an undecodable row is Corrupt, got {error:?}");
     };
@@ -268,4 +267,9 @@ async fn a_row_that_does_not_decode_is_corrupt() {
         "got {source:?}"
     );
     assert_eq!(source.path(), Some(path.as_path()));
+
+    let (_request, session) = common::open(&manager, Some(&cookie))
+        .await
+        .expect("a corrupt record is discarded, not an outage");
+    assert!(session.is_empty(), "an anonymous session in its place");
 }

@@ -10,9 +10,11 @@ mod common;
 use std::io::{BufRead as _, BufReader, Write as _};
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
-use std::sync::Arc;
 
-use session_core::{CookieUpdate, ServerSide, SessionBackend, SessionConfig};
+use serde_json::json;
+use session_core::adapter::SessionManager;
+use session_core::backend::CookieUpdate;
+use session_core::clock::ManualClock;
 use session_sqlite::SqliteStore;
 
 const HELPER: &str = "SESSION_SQLITE_HELPER";
@@ -64,33 +66,16 @@ fn say(line: &str) {
     out.flush().expect("stdout flushes");
 }
 
-/// Adds one to `counter` through `ServerSide`, as a `POST /counter` would.
-async fn increment(backend: &ServerSide<SqliteStore>, config: &SessionConfig, cookie: &str) -> u64 {
-    let session = backend.load(Some(cookie), config).await.expect("load");
-    assert!(!session.is_empty(), "the shared session must load");
-    let value = session
-        .update("counter", |n: Option<u64>| n.unwrap_or(0) + 1)
-        .expect("update");
-    let update = backend.save(session.finish(), config).await.expect("save");
-    assert_eq!(update, CookieUpdate::Unchanged);
-    value
-}
-
-/// `tasks` concurrent tasks each doing `per_task` increments on one backend.
-async fn hammer(
-    backend: Arc<ServerSide<SqliteStore>>,
-    cookie: &str,
-    tasks: usize,
-    per_task: usize,
-) {
-    let config = Arc::new(SessionConfig::default());
+/// `tasks` concurrent tasks each doing `per_task` increments through one manager.
+async fn hammer(manager: &SessionManager, cookie: &str, tasks: usize, per_task: usize) {
     let mut handles = Vec::new();
     for _ in 0..tasks {
-        let (backend, config, cookie) =
-            (Arc::clone(&backend), Arc::clone(&config), cookie.to_owned());
+        let (manager, cookie) = (manager.clone(), cookie.to_owned());
         handles.push(tokio::spawn(async move {
             for _ in 0..per_task {
-                increment(&backend, &config, &cookie).await;
+                common::increment(&manager, &cookie)
+                    .await
+                    .expect("increment");
             }
         }));
     }
@@ -112,13 +97,8 @@ fn helper_increment() {
         let store = SqliteStore::connect(&env(DB))
             .await
             .expect("the helper opens the file");
-        hammer(
-            Arc::new(ServerSide::new(store)),
-            &env(COOKIE),
-            TASKS,
-            PER_TASK,
-        )
-        .await;
+        let manager = common::manager(store, &ManualClock::starting_now());
+        hammer(&manager, &env(COOKIE), TASKS, PER_TASK).await;
         say("done");
     });
 }
@@ -126,21 +106,14 @@ fn helper_increment() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn increments_from_three_processes_are_never_lost() {
     let (_dir, path, store) = common::temp_store(Default::default()).await;
-    let backend = Arc::new(ServerSide::new(store));
-    let config = SessionConfig::default();
-    let session = backend.load(None, &config).await.expect("load");
-    session.insert("counter", 0).expect("insert");
-    let CookieUpdate::Set { value: cookie, .. } =
-        backend.save(session.finish(), &config).await.expect("save")
-    else {
-        panic!("a new session sets a cookie");
-    };
+    let manager = common::manager(store, &ManualClock::starting_now());
+    let cookie = common::new_counter(&manager).await;
 
     let url = common::url(&path);
     let children: Vec<Child> = (0..2)
         .map(|_| spawn_helper("helper_increment", &[(DB, &url), (COOKIE, &cookie)], None))
         .collect();
-    hammer(Arc::clone(&backend), &cookie, TASKS, PER_TASK).await;
+    hammer(&manager, &cookie, TASKS, PER_TASK).await;
     for child in children {
         let output = tokio::task::spawn_blocking(|| child.wait_with_output())
             .await
@@ -159,11 +132,12 @@ async fn increments_from_three_processes_are_never_lost() {
         );
     }
 
-    let session = backend.load(Some(&cookie), &config).await.expect("load");
     let expected = 3 * TASKS * PER_TASK;
     assert_eq!(
-        session.get::<usize>("counter").expect("counter"),
-        Some(expected),
+        common::read(&manager, &cookie, "counter")
+            .await
+            .expect("load"),
+        Some(json!(expected)),
         "increments were lost"
     );
 }
@@ -178,12 +152,11 @@ fn helper_crash_writer() {
         let store = SqliteStore::connect(&env(DB))
             .await
             .expect("the helper opens the file");
-        let backend = ServerSide::new(store);
-        let config = SessionConfig::default();
+        let manager = common::manager(store, &ManualClock::starting_now());
         let counter_cookie = env(COOKIE);
         // Bounded, though the parent kills it long before the end.
         for i in 0..100_000_u64 {
-            let session = backend.load(None, &config).await.expect("load");
+            let (request, session) = common::open(&manager, None).await.expect("load");
             session.insert("i", i).expect("insert");
             session
                 .insert(
@@ -191,13 +164,14 @@ fn helper_crash_writer() {
                     "x".repeat(usize::try_from(i % 64).unwrap_or(0) * 64),
                 )
                 .expect("insert");
-            let CookieUpdate::Set { value, .. } =
-                backend.save(session.finish(), &config).await.expect("save")
+            let CookieUpdate::Set { value, .. } = common::finish(&request).await.expect("save")
             else {
                 panic!("a new session sets a cookie");
             };
             say(&format!("created {value} {i}"));
-            let count = increment(&backend, &config, &counter_cookie).await;
+            let count = common::increment(&manager, &counter_cookie)
+                .await
+                .expect("increment");
             say(&format!("counted {count}"));
         }
     });
@@ -205,18 +179,10 @@ fn helper_crash_writer() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn acknowledged_saves_survive_sigkill() {
+    let clock = ManualClock::starting_now();
     let (_dir, path, store) = common::temp_store(Default::default()).await;
-    let backend = ServerSide::new(store);
-    let config = SessionConfig::default();
-    let session = backend.load(None, &config).await.expect("load");
-    session.insert("counter", 0).expect("insert");
-    let CookieUpdate::Set {
-        value: counter_cookie,
-        ..
-    } = backend.save(session.finish(), &config).await.expect("save")
-    else {
-        panic!("a new session sets a cookie");
-    };
+    let manager = common::manager(store, &clock);
+    let counter_cookie = common::new_counter(&manager).await;
     // Only the child writes from here on, and this process's connections stay open
     // while it dies, as a sibling worker's would.
     let url = common::url(&path);
@@ -278,7 +244,7 @@ async fn acknowledged_saves_survive_sigkill() {
     );
 
     // A new store on the file, as a restarted app would open it.
-    drop(backend);
+    drop(manager);
     let store = SqliteStore::connect(&url)
         .await
         .expect("the file reopens after the crash");
@@ -287,20 +253,19 @@ async fn acknowledged_saves_survive_sigkill() {
         .await
         .expect("integrity_check runs");
     assert_eq!(check, "ok");
-    let backend = ServerSide::new(store);
+    let manager = common::manager(store, &clock);
     for (cookie, i) in &created {
-        let session = backend.load(Some(cookie), &config).await.expect("load");
         assert_eq!(
-            session.get::<u64>("i").expect("i"),
-            Some(*i),
+            common::read(&manager, cookie, "i").await.expect("load"),
+            Some(json!(i)),
             "acknowledged save {i} was lost"
         );
     }
-    let session = backend
-        .load(Some(&counter_cookie), &config)
+    let counter = common::read(&manager, &counter_cookie, "counter")
         .await
-        .expect("load");
-    let counter = session.get::<u64>("counter").expect("counter").unwrap_or(0);
+        .expect("load")
+        .and_then(|n| n.as_u64())
+        .unwrap_or(0);
     assert!(
         counter >= last_count,
         "counter {counter} is behind the acknowledged {last_count}"

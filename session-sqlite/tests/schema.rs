@@ -1,18 +1,21 @@
-//! What `connect` leaves in the file, and what the cleanup task takes out of it.
+//! What `connect` leaves in the file, what the cleanup task takes out of it, and rows
+//! past their deadline being absent before it does.
 
 mod common;
 
 use std::time::Duration;
 
-use session_core::{Record, RecordStore, SessionId, StorageKey, Timestamp};
+use session_core::clock::{Clock as _, ManualClock, Timestamp};
+use session_core::store::{Record, RecordStore, SessionId, StorageKey, StoreError};
 use session_sqlite::{SqliteError, SqliteStore, SqliteStoreOptions};
+
+use crate::common::row_count;
 
 fn key() -> StorageKey {
     StorageKey::hashed(&SessionId::generate().expect("random"))
 }
 
-fn record_expiring_in(duration: Duration) -> Record {
-    let now = Timestamp::now();
+fn record_expiring_in(now: Timestamp, duration: Duration) -> Record {
     let mut record = Record::new(now, now.saturating_add(duration));
     record.version = 1;
     record
@@ -23,13 +26,6 @@ async fn scalar_text(store: &SqliteStore, sql: &'static str) -> String {
         .fetch_one(&mut *store.acquire_writer().await.expect("the write connection"))
         .await
         .expect(sql)
-}
-
-async fn row_count(store: &SqliteStore) -> i64 {
-    sqlx::query_scalar("SELECT count(*) FROM session_records")
-        .fetch_one(&mut *store.acquire_writer().await.expect("the write connection"))
-        .await
-        .expect("count")
 }
 
 #[tokio::test]
@@ -77,16 +73,17 @@ async fn durable_commits_use_synchronous_full() {
 
 #[tokio::test]
 async fn reconnecting_keeps_data_and_migrates_once() {
+    let now = ManualClock::starting_now().now();
     let (_dir, path, store) = common::temp_store(SqliteStoreOptions::default()).await;
     let key = key();
-    let record = record_expiring_in(Duration::from_secs(3600));
-    store.create(&key, &record).await.expect("create");
+    let record = record_expiring_in(now, Duration::from_secs(3600));
+    store.create(&key, &record, now).await.expect("create");
     store.close().await;
 
     let store = SqliteStore::connect(&common::url(&path))
         .await
         .expect("reopen");
-    assert_eq!(store.load(&key).await.expect("load"), Some(record));
+    assert_eq!(store.load(&key, now).await.expect("load"), Some(record));
     let ledger: i64 = sqlx::query_scalar("SELECT count(*) FROM session_sqlite_migrations")
         .fetch_one(&mut *store.acquire_writer().await.expect("the write connection"))
         .await
@@ -128,12 +125,13 @@ async fn memory_databases_work_and_are_private_to_their_store() {
     let second = SqliteStore::connect("sqlite::memory:")
         .await
         .expect("memory");
+    let now = ManualClock::starting_now().now();
     let key = key();
-    let record = record_expiring_in(Duration::from_secs(3600));
-    first.create(&key, &record).await.expect("create");
-    assert_eq!(first.load(&key).await.expect("load"), Some(record));
+    let record = record_expiring_in(now, Duration::from_secs(3600));
+    first.create(&key, &record, now).await.expect("create");
+    assert_eq!(first.load(&key, now).await.expect("load"), Some(record));
     assert_eq!(
-        second.load(&key).await.expect("load"),
+        second.load(&key, now).await.expect("load"),
         None,
         "each memory store is its own database"
     );
@@ -154,66 +152,172 @@ async fn connect_with_takes_sqlx_options() {
         "create-if-missing is applied on top of the given options"
     );
     assert_eq!(scalar_text(&store, "PRAGMA journal_mode").await, "wal");
+    let now = ManualClock::starting_now().now();
     let key = key();
     store
-        .create(&key, &record_expiring_in(Duration::from_secs(60)))
+        .create(&key, &record_expiring_in(now, Duration::from_secs(60)), now)
         .await
         .expect("create");
-    assert!(store.load(&key).await.expect("load").is_some());
+    assert!(store.load(&key, now).await.expect("load").is_some());
 }
 
 #[tokio::test]
 async fn delete_expired_counts_across_batches() {
+    let clock = ManualClock::starting_now();
     let options = SqliteStoreOptions::default()
         .with_cleanup_interval(None)
         .with_cleanup_batch(2);
     let (_dir, _path, store) = common::temp_store(options).await;
+    let now = clock.now();
     for _ in 0..5 {
         store
-            .create(&key(), &record_expiring_in(Duration::from_millis(50)))
+            .create(
+                &key(),
+                &record_expiring_in(now, Duration::from_secs(60)),
+                now,
+            )
             .await
             .expect("create");
     }
     let live = key();
     store
-        .create(&live, &record_expiring_in(Duration::from_secs(3600)))
+        .create(
+            &live,
+            &record_expiring_in(now, Duration::from_secs(3600)),
+            now,
+        )
         .await
         .expect("create");
-    tokio::time::sleep(Duration::from_millis(100)).await;
-    assert_eq!(store.delete_expired().await.expect("delete_expired"), 5);
+    assert_eq!(
+        store
+            .delete_expired(clock.now())
+            .await
+            .expect("delete_expired"),
+        0,
+        "nothing has expired yet"
+    );
+    clock.advance(Duration::from_secs(60));
+    assert_eq!(
+        store
+            .delete_expired(clock.now())
+            .await
+            .expect("delete_expired"),
+        5
+    );
     assert_eq!(row_count(&store).await, 1);
-    assert!(store.load(&live).await.expect("load").is_some());
+    assert!(store
+        .load(&live, clock.now())
+        .await
+        .expect("load")
+        .is_some());
 }
 
+/// The task has no request to take the time from: it reads the store's clock, here the
+/// same manual clock the test moves, so it deletes exactly what that clock says is over.
 #[tokio::test]
 async fn the_cleanup_task_deletes_expired_rows_by_itself() {
+    let clock = ManualClock::starting_now();
     let options = SqliteStoreOptions::default()
-        .with_cleanup_interval(Some(Duration::from_millis(50)))
-        .with_cleanup_batch(3);
+        .with_cleanup_interval(Some(Duration::from_millis(10)))
+        .with_cleanup_batch(3)
+        .with_clock(clock.clone());
     let (_dir, _path, store) = common::temp_store(options).await;
+    let now = clock.now();
     for _ in 0..7 {
         store
-            .create(&key(), &record_expiring_in(Duration::from_millis(20)))
+            .create(
+                &key(),
+                &record_expiring_in(now, Duration::from_secs(60)),
+                now,
+            )
             .await
             .expect("create");
     }
     let live = key();
     store
-        .create(&live, &record_expiring_in(Duration::from_secs(3600)))
+        .create(
+            &live,
+            &record_expiring_in(now, Duration::from_secs(3600)),
+            now,
+        )
         .await
         .expect("create");
-    // Poll rather than assume a schedule; give up after 10 s.
+    clock.advance(Duration::from_secs(60));
+    // Wait for the task's runs, not for time to pass: the clock already has. Bounded.
     let mut remaining = i64::MAX;
-    for _ in 0..200 {
+    for _ in 0..1000 {
         remaining = row_count(&store).await;
         if remaining == 1 {
             break;
         }
-        tokio::time::sleep(Duration::from_millis(50)).await;
+        tokio::time::sleep(Duration::from_millis(10)).await;
     }
     assert_eq!(
         remaining, 1,
         "the task must delete the 7 expired rows and keep the live one"
     );
-    assert!(store.load(&live).await.expect("load").is_some());
+    assert!(store
+        .load(&live, clock.now())
+        .await
+        .expect("load")
+        .is_some());
+}
+
+/// The cleanup task has not run (it is off), yet a row at or past its deadline is absent
+/// to every operation at the `now` it is handed, while the row is still in the file.
+#[tokio::test]
+async fn rows_past_their_deadline_are_absent_before_cleanup() {
+    let clock = ManualClock::starting_now();
+    let options = SqliteStoreOptions::default().with_cleanup_interval(None);
+    let (_dir, _path, store) = common::temp_store(options).await;
+    let (old, new) = (key(), key());
+    let record = record_expiring_in(clock.now(), Duration::from_secs(60));
+    store
+        .create(&old, &record, clock.now())
+        .await
+        .expect("create");
+
+    clock.advance(Duration::from_secs(60)); // exactly at the deadline: over
+    let now = clock.now();
+    assert_eq!(store.load(&old, now).await.expect("load"), None);
+    let mut next = record.clone();
+    next.version = 2;
+    assert!(matches!(
+        store.save(&old, &next, 1, now).await,
+        Err(StoreError::Conflict)
+    ));
+    assert!(matches!(
+        store.change_key(&old, &new, &next, 1, now).await,
+        Err(StoreError::Conflict)
+    ));
+    store
+        .touch(&old, now, now.saturating_add(Duration::from_secs(3600)))
+        .await
+        .expect("touch");
+    assert_eq!(
+        store.load(&old, now).await.expect("load"),
+        None,
+        "touch does not revive an expired row"
+    );
+    assert_eq!(
+        row_count(&store).await,
+        1,
+        "the expired row is still stored"
+    );
+
+    // Earlier on the same clock the row was live, and it is untouched.
+    let before = Timestamp::from_unix_millis(now.as_unix_millis() - 1);
+    assert_eq!(
+        store.load(&old, before).await.expect("load"),
+        Some(record.clone())
+    );
+
+    // An expired row does not block a create under its key: it is taken over.
+    let fresh = record_expiring_in(now, Duration::from_secs(60));
+    store
+        .create(&old, &fresh, now)
+        .await
+        .expect("create over the expired row");
+    assert_eq!(store.load(&old, now).await.expect("load"), Some(fresh));
+    assert_eq!(row_count(&store).await, 1);
 }

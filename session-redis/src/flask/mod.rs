@@ -10,11 +10,11 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use redis::{AsyncCommands as _, Script};
-use session_core::{
-    KeyScheme, Record, RecordStore, ServerSide, SessionConfig, StorageKey, StoreError, Timestamp,
-};
+use session_core::clock::Timestamp;
+use session_core::store::{KeyScheme, Record, RecordStore, ServerSide, StorageKey, StoreError};
+use session_core::SessionConfig;
 
-use self::scripts::{CHANGE_KEY, CREATE, DELETE_IF, SAVE};
+use self::scripts::{CHANGE_KEY, CREATE, DELETE_IF, LOAD, SAVE, TOUCH};
 use crate::conn::Redis;
 use crate::{DecodeError, RedisConfig, RedisError, RedisStore};
 
@@ -40,7 +40,10 @@ use crate::{DecodeError, RedisConfig, RedisError, RedisStore};
 /// write, as it would another Flask request's.
 ///
 /// **Timestamps**: Flask-Session keeps none, only the key's TTL. The deadline is read from
-/// the TTL; the last activity is taken as the deadline minus the store's window (the
+/// the key as an instant on Redis' clock (`PEXPIRETIME`: exactly what `PEXPIREAT` was
+/// given; `TIME` + `PTTL` before Redis 7.0), and every operation judges it against the
+/// `now` it is handed, so a record is absent from its deadline on even before Redis
+/// expires the key. Last activity is taken as the deadline minus the store's window (the
 /// [`SessionConfig`]'s lifetime, or its idle timeout if shorter). When the config has an
 /// absolute timeout, the creation time is kept in the dict under `_rs_created` (Unix
 /// milliseconds; Flask carries keys it does not know through its writes untouched), so
@@ -54,23 +57,29 @@ use crate::{DecodeError, RedisConfig, RedisError, RedisStore};
 /// # Examples
 ///
 /// ```
-/// use session_core::{SessionBackend, SessionConfig, CookieUpdate};
+/// use session_core::adapter::SessionManager;
+/// use session_core::backend::CookieUpdate;
+/// use session_core::SessionConfig;
 /// use session_redis::FlaskSessionStore;
 ///
 /// # tokio::runtime::Builder::new_current_thread().enable_all().build()?.block_on(async {
 /// let config = SessionConfig::default();
-/// let backend = FlaskSessionStore::connect("redis://127.0.0.1:6379", &config).await?.backend();
-/// let session = backend.load(None, &config).await?;
-/// session.insert("user_id", 42)?;
-/// let CookieUpdate::Set { value: sid, .. } = backend.save(session.finish(), &config).await? else {
-///     panic!("a new session sets a cookie");
-/// };
+/// let store = FlaskSessionStore::connect("redis://127.0.0.1:6379", &config).await?;
+/// let manager = SessionManager::new(store, config)?;
+///
+/// let request = manager.request(None);
+/// request.session().await?.insert("user_id", 42)?;
+/// let plan = request.finish().await?.ok_or("the session was loaded")?;
 /// // The cookie is the bare sid, as Flask-Session's, and the record is `session:<sid>`.
+/// let sid = plan.cookie_value().ok_or("a new session sets a cookie")?.to_owned();
 /// assert_eq!(sid.len(), 43);
-/// let again = backend.load(Some(&sid), &config).await?;
-/// assert_eq!(again.get::<u32>("user_id")?, Some(42));
-/// again.destroy();
-/// assert_eq!(backend.save(again.finish(), &config).await?, CookieUpdate::Remove);
+///
+/// let again = manager.request(Some(&sid));
+/// let session = again.session().await?;
+/// assert_eq!(session.get::<u32>("user_id")?, Some(42));
+/// session.destroy();
+/// let plan = again.finish().await?.ok_or("the session was loaded")?;
+/// assert_eq!(plan.cookie, CookieUpdate::Remove);
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// # })?;
 /// # Ok::<(), Box<dyn std::error::Error>>(())
@@ -130,16 +139,19 @@ impl FlaskSessionStore {
             .map_err(|error| StoreError::Backend(Box::new(error)))
     }
 
-    async fn eval(
+    /// Runs `script` on `keys` with `now` as `ARGV[1]` and `args` after it.
+    async fn eval<T: redis::FromRedisValue>(
         &self,
         script: &Script,
         keys: &[&str],
+        now: Timestamp,
         args: &[&[u8]],
-    ) -> Result<i64, StoreError> {
+    ) -> Result<T, StoreError> {
         let mut invocation = script.prepare_invoke();
         for key in keys {
             invocation.key(*key);
         }
+        invocation.arg(now.as_unix_millis());
         for arg in args {
             invocation.arg(*arg);
         }
@@ -189,18 +201,21 @@ impl RedisStore {
 
 #[async_trait]
 impl RecordStore for FlaskSessionStore {
-    async fn load(&self, key: &StorageKey) -> Result<Option<Record>, StoreError> {
+    async fn load(&self, key: &StorageKey, now: Timestamp) -> Result<Option<Record>, StoreError> {
         let redis_key = self.redis_key(key)?;
-        let mut conn = self.redis.conn();
-        let mut pipe = redis::pipe();
-        pipe.atomic().get(&redis_key).pttl(&redis_key);
-        let reply: redis::Value = self.redis.run(pipe.query_async(&mut conn)).await?;
-        let (value, ttl): (Option<Vec<u8>>, i64) =
+        let reply: redis::Value = self.eval(&LOAD, &[&redis_key], now, &[]).await?;
+        let reply: Option<(Vec<u8>, i64)> =
             redis::from_redis_value(&reply).map_err(DecodeError::Reply)?;
-        let now = Timestamp::now();
-        let (Some(bytes), Some(expires_at)) = (value, deadline(now, ttl, self.window)) else {
+        let Some((bytes, at)) = reply else {
             return Ok(None);
         };
+        let Some(expires_at) = deadline(now, at, self.window) else {
+            return Ok(None);
+        };
+        if expires_at <= now {
+            // Redis has not expired the key yet (its clock may lag ours): still gone.
+            return Ok(None);
+        }
         let codec::Decoded {
             data,
             permanent,
@@ -225,13 +240,19 @@ impl RecordStore for FlaskSessionStore {
         }))
     }
 
-    async fn create(&self, key: &StorageKey, record: &Record) -> Result<(), StoreError> {
+    async fn create(
+        &self,
+        key: &StorageKey,
+        record: &Record,
+        now: Timestamp,
+    ) -> Result<(), StoreError> {
         let value = self.encode(record)?;
         let deadline = record.expires_at.as_unix_millis().to_string();
         match self
             .eval(
                 &CREATE,
                 &[&self.redis_key(key)?],
+                now,
                 &[&value, deadline.as_bytes()],
             )
             .await?
@@ -246,12 +267,16 @@ impl RecordStore for FlaskSessionStore {
         key: &StorageKey,
         record: &Record,
         expected_version: u64,
+        now: Timestamp,
     ) -> Result<(), StoreError> {
         let value = self.encode(record)?;
         let expected = codec::fingerprint_hex(expected_version);
         let deadline = record.expires_at.as_unix_millis().to_string();
         let args: [&[u8]; 3] = [expected.as_bytes(), &value, deadline.as_bytes()];
-        match self.eval(&SAVE, &[&self.redis_key(key)?], &args).await? {
+        match self
+            .eval(&SAVE, &[&self.redis_key(key)?], now, &args)
+            .await?
+        {
             1 => Ok(()),
             _ => Err(StoreError::Conflict),
         }
@@ -263,6 +288,7 @@ impl RecordStore for FlaskSessionStore {
         new: &StorageKey,
         record: &Record,
         expected_version: u64,
+        now: Timestamp,
     ) -> Result<(), StoreError> {
         let (old, new) = (self.redis_key(old)?, self.redis_key(new)?);
         let value = self.encode(record)?;
@@ -270,7 +296,7 @@ impl RecordStore for FlaskSessionStore {
         let deadline = record.expires_at.as_unix_millis().to_string();
         if !self.redis.is_cluster() {
             let args: [&[u8]; 3] = [expected.as_bytes(), &value, deadline.as_bytes()];
-            return match self.eval(&CHANGE_KEY, &[&old, &new], &args).await? {
+            return match self.eval(&CHANGE_KEY, &[&old, &new], now, &args).await? {
                 1 => Ok(()),
                 -1 => Err(StoreError::KeyCollision),
                 _ => Err(StoreError::Conflict),
@@ -279,13 +305,16 @@ impl RecordStore for FlaskSessionStore {
         // Across cluster slots: create the new key, then delete the old one if unchanged;
         // nobody else knows the new key until then (see `RedisStore`).
         if self
-            .eval(&CREATE, &[&new], &[&value, deadline.as_bytes()])
+            .eval::<i64>(&CREATE, &[&new], now, &[&value, deadline.as_bytes()])
             .await?
             == 0
         {
             return Err(StoreError::KeyCollision);
         }
-        match self.eval(&DELETE_IF, &[&old], &[expected.as_bytes()]).await {
+        match self
+            .eval::<i64>(&DELETE_IF, &[&old], now, &[expected.as_bytes()])
+            .await
+        {
             Ok(1) => Ok(()),
             other => {
                 let mut conn = self.redis.conn();
@@ -303,22 +332,30 @@ impl RecordStore for FlaskSessionStore {
             .await?)
     }
 
-    /// Moves the key's TTL to `expires_at`; `PEXPIREAT` never creates a missing key. The
-    /// value (and so the version) is untouched; `last_active` is implied by the TTL.
+    /// Moves the TTL of a record live at `last_active` (the current time) to `expires_at`;
+    /// never creates a missing key. The value (and so the version) is untouched;
+    /// `last_active` is implied by the TTL.
     async fn touch(
         &self,
         key: &StorageKey,
-        _last_active: Timestamp,
+        last_active: Timestamp,
         expires_at: Timestamp,
     ) -> Result<(), StoreError> {
-        let mut conn = self.redis.conn();
-        let request = conn.pexpire_at::<_, i64>(self.redis_key(key)?, expires_at.as_unix_millis());
-        let _touched = self.redis.run(request).await?;
+        let now = last_active;
+        let deadline = expires_at.as_unix_millis().to_string();
+        let _touched: i64 = self
+            .eval(
+                &TOUCH,
+                &[&self.redis_key(key)?],
+                now,
+                &[deadline.as_bytes()],
+            )
+            .await?;
         Ok(())
     }
 
     /// Redis expires Flask-Session's keys by their TTL: always `Ok(0)`.
-    async fn delete_expired(&self) -> Result<u64, StoreError> {
+    async fn delete_expired(&self, _now: Timestamp) -> Result<u64, StoreError> {
         Ok(0)
     }
 
@@ -327,14 +364,13 @@ impl RecordStore for FlaskSessionStore {
     }
 }
 
-/// The deadline a key's `PTTL` reply implies: `None` for a missing (or expiring) key, the
-/// window from now for a key without a TTL (not written by Flask-Session).
-fn deadline(now: Timestamp, pttl: i64, window: Duration) -> Option<Timestamp> {
-    match pttl {
+/// The deadline the `LOAD` script's reply implies: the instant itself (unix ms on Redis'
+/// clock), the window from `now` for a key without a TTL (`-1`: not written by
+/// Flask-Session), `None` for a key already gone.
+fn deadline(now: Timestamp, at: i64, window: Duration) -> Option<Timestamp> {
+    match at {
         -1 => Some(now.saturating_add(window)),
-        ttl if ttl > 0 => Some(Timestamp::from_unix_millis(
-            now.as_unix_millis().saturating_add(ttl),
-        )),
+        at if at >= 0 => Some(Timestamp::from_unix_millis(at)),
         _ => None,
     }
 }

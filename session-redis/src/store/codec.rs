@@ -11,7 +11,8 @@
 //! data, and let the scripts compare versions without decoding anything.
 
 use serde_json::{Map, Value};
-use session_core::{Record, Timestamp};
+use session_core::clock::Timestamp;
+use session_core::store::Record;
 
 use crate::DecodeError;
 

@@ -8,7 +8,8 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 use redis::AsyncCommands as _;
-use session_core::{Record, RecordStore, StorageKey, StoreError, Timestamp};
+use session_core::clock::Timestamp;
+use session_core::store::{Record, RecordStore, StorageKey, StoreError};
 
 use self::scripts::SCRIPTS;
 use crate::conn::Redis;
@@ -22,7 +23,9 @@ use crate::{DecodeError, RedisConfig, RedisError};
 /// - **Expiry**: the key's TTL is set with `PEXPIREAT` to the record's deadline on every
 ///   write and touch, so Redis drops expired sessions by itself;
 ///   [`delete_expired`](RecordStore::delete_expired) has nothing to do and returns 0.
-///   `load` checks the deadline too, so a record is never returned past it.
+///   Every operation also compares the stored deadline with the `now` it is handed (the
+///   scripts take it as an argument), so a record is absent from its deadline on even
+///   when Redis' clock lags the caller's and the TTL has not fired yet.
 /// - **One round trip each**: `load` is one `HMGET`; create, compare-and-swap save,
 ///   atomic key change and touch are Lua scripts (`EVALSHA`).
 /// - **Cluster**: the `{...}` hash tag keeps a session's keys in one slot. Two sessions'
@@ -38,7 +41,9 @@ use crate::{DecodeError, RedisConfig, RedisError};
 /// # Examples
 ///
 /// ```
-/// use session_core::{RecordStore, SessionConfig, SessionId, StorageKey, Timestamp};
+/// use session_core::clock::{Clock, SystemClock};
+/// use session_core::store::{RecordStore, SessionId, StorageKey};
+/// use session_core::SessionConfig;
 /// use session_redis::RedisConfig;
 ///
 /// # tokio::runtime::Builder::new_current_thread().enable_all().build()?.block_on(async {
@@ -47,13 +52,16 @@ use crate::{DecodeError, RedisConfig, RedisError};
 ///     .connect()
 ///     .await?;
 /// let key = StorageKey::hashed(&SessionId::generate()?);
-/// let mut record = SessionConfig::default().new_record(Timestamp::now());
+/// let now = SystemClock.now();
+/// let mut record = SessionConfig::default().new_record(now);
 /// record.data.insert("user".into(), "ada".into());
 /// record.version = 1;
-/// store.create(&key, &record).await?;
-/// assert_eq!(store.load(&key).await?, Some(record));
+/// store.create(&key, &record, now).await?;
+/// assert_eq!(store.load(&key, now).await?, Some(record.clone()));
+/// // Past its deadline the record is gone, whatever Redis' own clock says.
+/// assert_eq!(store.load(&key, record.expires_at).await?, None);
 /// store.delete(&key).await?;
-/// assert_eq!(store.load(&key).await?, None);
+/// assert_eq!(store.load(&key, now).await?, None);
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// # })?;
 /// # Ok::<(), Box<dyn std::error::Error>>(())
@@ -92,13 +100,15 @@ impl RedisStore {
         format!("{}{{{}}}", self.prefix, key.as_str())
     }
 
-    /// Runs a write script on `keys` with the shared argument layout (see `scripts`).
+    /// Runs a write script on `keys` with the shared argument layout (see `scripts`);
+    /// records are live while their deadline is after `now`.
     async fn write(
         &self,
         script: &redis::Script,
         keys: &[&str],
         record: &Record,
         expected_version: Option<u64>,
+        now: Timestamp,
     ) -> Result<i64, StoreError> {
         let encoded =
             codec::encode(record).map_err(|error| StoreError::Backend(Box::new(error)))?;
@@ -107,7 +117,7 @@ impl RedisStore {
             invocation.key(*key);
         }
         invocation
-            .arg(Timestamp::now().as_unix_millis())
+            .arg(now.as_unix_millis())
             .arg(expected_version.map(|v| v.to_string()).unwrap_or_default())
             .arg(encoded.version)
             .arg(encoded.data)
@@ -127,12 +137,23 @@ impl RedisStore {
         new: &str,
         record: &Record,
         expected_version: u64,
+        now: Timestamp,
     ) -> Result<(), StoreError> {
-        if self.write(&SCRIPTS.create, &[new], record, None).await? == 0 {
+        if self
+            .write(&SCRIPTS.create, &[new], record, None, now)
+            .await?
+            == 0
+        {
             return Err(StoreError::KeyCollision);
         }
         let deleted = self
-            .write(&SCRIPTS.delete_if, &[old], record, Some(expected_version))
+            .write(
+                &SCRIPTS.delete_if,
+                &[old],
+                record,
+                Some(expected_version),
+                now,
+            )
             .await;
         match deleted {
             Ok(1) => Ok(()),
@@ -149,7 +170,7 @@ impl RedisStore {
 
 #[async_trait]
 impl RecordStore for RedisStore {
-    async fn load(&self, key: &StorageKey) -> Result<Option<Record>, StoreError> {
+    async fn load(&self, key: &StorageKey, now: Timestamp) -> Result<Option<Record>, StoreError> {
         let mut conn = self.redis.conn();
         let reply: redis::Value = self
             .redis
@@ -158,14 +179,19 @@ impl RecordStore for RedisStore {
         let fields: Vec<Option<Vec<u8>>> =
             redis::from_redis_value(&reply).map_err(DecodeError::Reply)?;
         let record = codec::decode(fields)?;
-        // Redis drops the key at its deadline; this catches the instant in between, and a
-        // Redis clock that lags ours.
-        Ok(record.filter(|record| !record.is_expired_at(Timestamp::now())))
+        // Redis drops the key at its deadline by its own clock; this catches the instant in
+        // between, and a Redis clock that lags the caller's.
+        Ok(record.filter(|record| !record.is_expired_at(now)))
     }
 
-    async fn create(&self, key: &StorageKey, record: &Record) -> Result<(), StoreError> {
+    async fn create(
+        &self,
+        key: &StorageKey,
+        record: &Record,
+        now: Timestamp,
+    ) -> Result<(), StoreError> {
         match self
-            .write(&SCRIPTS.create, &[&self.redis_key(key)], record, None)
+            .write(&SCRIPTS.create, &[&self.redis_key(key)], record, None, now)
             .await?
         {
             1 => Ok(()),
@@ -178,10 +204,17 @@ impl RecordStore for RedisStore {
         key: &StorageKey,
         record: &Record,
         expected_version: u64,
+        now: Timestamp,
     ) -> Result<(), StoreError> {
         let redis_key = self.redis_key(key);
         match self
-            .write(&SCRIPTS.save, &[&redis_key], record, Some(expected_version))
+            .write(
+                &SCRIPTS.save,
+                &[&redis_key],
+                record,
+                Some(expected_version),
+                now,
+            )
             .await?
         {
             1 => Ok(()),
@@ -195,11 +228,12 @@ impl RecordStore for RedisStore {
         new: &StorageKey,
         record: &Record,
         expected_version: u64,
+        now: Timestamp,
     ) -> Result<(), StoreError> {
         let (old, new) = (self.redis_key(old), self.redis_key(new));
         if self.redis.is_cluster() {
             return self
-                .change_key_across_slots(&old, &new, record, expected_version)
+                .change_key_across_slots(&old, &new, record, expected_version, now)
                 .await;
         }
         match self
@@ -208,6 +242,7 @@ impl RecordStore for RedisStore {
                 &[&old, &new],
                 record,
                 Some(expected_version),
+                now,
             )
             .await?
         {
@@ -225,15 +260,17 @@ impl RecordStore for RedisStore {
             .await?)
     }
 
+    /// `last_active` is the current time: the record must be live at it.
     async fn touch(
         &self,
         key: &StorageKey,
         last_active: Timestamp,
         expires_at: Timestamp,
     ) -> Result<(), StoreError> {
+        let now = last_active;
         let mut invocation = SCRIPTS.touch.key(self.redis_key(key));
         invocation
-            .arg(Timestamp::now().as_unix_millis())
+            .arg(now.as_unix_millis())
             .arg(last_active.as_unix_millis())
             .arg(expires_at.as_unix_millis());
         let mut conn = self.redis.conn();
@@ -242,8 +279,9 @@ impl RecordStore for RedisStore {
     }
 
     /// Redis removes expired sessions by itself (each key's TTL is its deadline), so there
-    /// is never anything left to delete: always `Ok(0)`.
-    async fn delete_expired(&self) -> Result<u64, StoreError> {
+    /// is never anything left to delete: always `Ok(0)`. A record expired at `now` but
+    /// not yet at Redis' clock is already absent to every other operation.
+    async fn delete_expired(&self, _now: Timestamp) -> Result<u64, StoreError> {
         Ok(0)
     }
 }

@@ -9,12 +9,13 @@ use redis::Script;
 /// What the write scripts share.
 ///
 /// ARGV layout of every write script:
-/// `ARGV[1]` now (the client's clock, unix ms), `ARGV[2]` the expected version (`''` for
+/// `ARGV[1]` now (the `now` the caller handed the store, unix ms), `ARGV[2]` the expected version (`''` for
 /// create), then the record: `ARGV[3]` version, `ARGV[4]` data (JSON), `ARGV[5]`
 /// created_at, `ARGV[6]` last_active, `ARGV[7]` expires_at (unix ms), `ARGV[8]` permanent.
 ///
-/// A record counts as live until its own deadline even before Redis' TTL removes it, so
-/// the scripts agree with `load`, which checks the deadline too (clocks may differ).
+/// A record counts as live until its own deadline, judged at `ARGV[1]`, not at Redis'
+/// clock: a record past its deadline is absent even before its TTL removes it, so the
+/// scripts agree with `load`, which checks the deadline against the same `now`.
 const PRELUDE: &str = r"
 local function live(key)
   local deadline = tonumber(redis.call('HGET', key, 'expires_at'))

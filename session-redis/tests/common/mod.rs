@@ -6,7 +6,10 @@
 use std::sync::Mutex;
 
 use redis::Commands as _;
-use session_core::SessionConfig;
+use session_core::adapter::{LazySession, SessionManager};
+use session_core::backend::{CookieUpdate, IntoSessionBackend};
+use session_core::clock::ManualClock;
+use session_core::{Session, SessionConfig, SessionError};
 use session_redis::{FlaskSessionStore, RedisConfig, RedisStore};
 
 pub const REDIS_URL: &str = "redis://127.0.0.1:6379";
@@ -111,5 +114,44 @@ impl Drop for Cleanup {
         for prefix in self.prefixes.get_mut().unwrap().drain(..) {
             delete_prefix(REDIS_URL, &prefix);
         }
+    }
+}
+
+/// A manager serving `backend` (a store, or a `ServerSide`) with `config`, reading time
+/// from `clock`.
+pub fn manager(
+    backend: impl IntoSessionBackend,
+    config: SessionConfig,
+    clock: &ManualClock,
+) -> SessionManager {
+    SessionManager::new(backend, config)
+        .unwrap()
+        .with_clock(clock.clone())
+}
+
+/// A request carrying `cookie`, with its session loaded.
+pub async fn open(
+    manager: &SessionManager,
+    cookie: Option<&str>,
+) -> Result<(LazySession, Session), SessionError> {
+    let request = manager.request(cookie);
+    let session = request.session().await?;
+    Ok((request, session))
+}
+
+/// Saves a request's session; the cookie the response would carry.
+pub async fn finish(request: &LazySession) -> Result<CookieUpdate, SessionError> {
+    Ok(request
+        .finish()
+        .await?
+        .expect("a loaded session has a response plan")
+        .cookie)
+}
+
+/// The value of a cookie that is set.
+pub fn set_value(update: CookieUpdate) -> String {
+    match update {
+        CookieUpdate::Set { value, .. } => value,
+        other => panic!("expected a cookie to be set, got {other:?}"),
     }
 }
