@@ -1,5 +1,5 @@
 //! A real browser on a demo: Debian's Chromium, driven through chromedriver with
-//! `fantoccini` (feature `browser`).
+//! `fantoccini`.
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
@@ -10,8 +10,8 @@ use fantoccini::{Client, ClientBuilder, Locator};
 use hyper_util::client::legacy::connect::HttpConnector;
 use serde_json::json;
 
-use crate::e2e::demo::free_port;
-use crate::e2e::{DemoConfig, DemoSpec, E2eError};
+use crate::demo::free_port;
+use crate::{DemoConfig, DemoSpec, E2eError};
 
 /// What to do when the browser is missing.
 const INSTALL_ADVICE: &str = "run scripts/test.sh (it installs chromium and chromium-driver)";

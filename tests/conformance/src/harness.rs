@@ -1,7 +1,9 @@
 //! What a store author implements so the kit can make and inspect their store.
 
 use async_trait::async_trait;
-use session_core::{MemoryStore, RecordStore, ServerSide, SessionBackend, SessionConfig};
+use session_core::backend::SessionBackend;
+use session_core::store::{MemoryStore, RecordStore, ServerSide};
+use session_core::SessionConfig;
 
 /// Makes fresh instances of a [`RecordStore`] for the [`record_store`](crate::record_store)
 /// checks.
@@ -18,8 +20,11 @@ pub trait StoreHarness: Send + Sync + 'static {
     /// check that no raw session id is ever stored.
     async fn dump(&self, store: &Self::Store) -> Vec<u8>;
 
-    /// Whether the store drops expired records by itself (Redis TTLs), so
-    /// `delete_expired` finds nothing left to count.
+    /// Whether the store drops expired records by itself (Redis TTLs), so its
+    /// `delete_expired` has nothing to do and reports 0. Such a store must still treat a
+    /// record whose `expires_at` is at or before the `now` it is handed as absent: the
+    /// checks move a [`ManualClock`](session_core::clock::ManualClock), not the server's
+    /// clock.
     fn expires_natively(&self) -> bool {
         false
     }
@@ -38,7 +43,9 @@ pub trait BackendHarness: Send + Sync + 'static {
     /// same app would have.
     async fn second_process(&self, first: &Self::Backend) -> Self::Backend;
 
-    /// The configuration the checks start from; checks adjust timeouts themselves.
+    /// The configuration the checks start from; checks adjust timeouts themselves. It must
+    /// pass the backend's [`check`](SessionBackend::check) (a cookie backend given keys of
+    /// its own refuses a configuration with other keys).
     fn config(&self) -> SessionConfig {
         SessionConfig::default()
     }

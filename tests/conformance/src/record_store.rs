@@ -2,27 +2,33 @@
 //!
 //! Each check panics with a message naming the broken rule. Run them all with
 //! [`record_store_tests!`](crate::record_store_tests).
+//!
+//! Time comes from a [`ManualClock`] that starts at the system time (so records look
+//! current to stores with native expiry) and only moves when a check advances it; every
+//! store call is handed its `now`. A store must therefore judge expiry by that `now`, not
+//! by its server's clock.
 
 use std::sync::Arc;
 use std::time::Duration;
 
 use serde_json::{json, Map, Value};
-use session_core::{
-    CookieUpdate, Record, RecordStore, ServerSide, SessionBackend, SessionConfig, SessionId,
-    StorageKey, StoreError, Timestamp,
-};
+use session_core::backend::CookieUpdate;
+use session_core::clock::{Clock as _, ManualClock, Timestamp};
+use session_core::store::{Record, RecordStore, ServerSide, SessionId, StorageKey, StoreError};
+use session_core::SessionConfig;
 
+use crate::drive::{manager, new_session, open, read};
 use crate::StoreHarness;
 
+const MINUTE: Duration = Duration::from_secs(60);
 const HOUR: Duration = Duration::from_secs(3600);
 
 fn new_key() -> StorageKey {
     StorageKey::hashed(&SessionId::generate().unwrap())
 }
 
-/// A live record holding `data`, version 1, expiring in an hour.
-fn record_with(data: Value) -> Record {
-    let now = Timestamp::now();
+/// A live record holding `data`, version 1, created at `now` and expiring an hour later.
+fn record_with(now: Timestamp, data: Value) -> Record {
     let mut record = Record::new(now, now.saturating_add(HOUR));
     record.data = match data {
         Value::Object(map) => map,
@@ -55,12 +61,12 @@ fn every_json_type() -> Value {
 /// A record with every JSON type (and awkward strings) comes back exactly as stored,
 /// metadata included.
 pub async fn round_trip_every_json_type<H: StoreHarness>(harness: &H) {
-    let store = harness.store().await;
+    let (store, clock) = (harness.store().await, ManualClock::starting_now());
     let key = new_key();
-    let mut record = record_with(every_json_type());
+    let mut record = record_with(clock.now(), every_json_type());
     record.permanent = true;
-    store.create(&key, &record).await.unwrap();
-    let loaded = store.load(&key).await.unwrap();
+    store.create(&key, &record, clock.now()).await.unwrap();
+    let loaded = store.load(&key, clock.now()).await.unwrap();
     assert_eq!(
         loaded,
         Some(record),
@@ -70,24 +76,25 @@ pub async fn round_trip_every_json_type<H: StoreHarness>(harness: &H) {
 
 /// A key that was never stored loads as `None`, not as an error.
 pub async fn missing_key_loads_none<H: StoreHarness>(harness: &H) {
-    let store = harness.store().await;
-    assert_eq!(store.load(&new_key()).await.unwrap(), None);
+    let (store, clock) = (harness.store().await, ManualClock::starting_now());
+    assert_eq!(store.load(&new_key(), clock.now()).await.unwrap(), None);
 }
 
 /// `create` refuses a key that holds a live record, and leaves that record alone.
 pub async fn create_refuses_a_colliding_key<H: StoreHarness>(harness: &H) {
-    let store = harness.store().await;
+    let (store, clock) = (harness.store().await, ManualClock::starting_now());
+    let now = clock.now();
     let key = new_key();
-    let first = record_with(json!({"owner": "first"}));
-    store.create(&key, &first).await.unwrap();
-    let second = record_with(json!({"owner": "second"}));
-    let result = store.create(&key, &second).await;
+    let first = record_with(now, json!({"owner": "first"}));
+    store.create(&key, &first, now).await.unwrap();
+    let second = record_with(now, json!({"owner": "second"}));
+    let result = store.create(&key, &second, now).await;
     assert!(
         matches!(result, Err(StoreError::KeyCollision)),
         "create over a live record must be KeyCollision, got {result:?}"
     );
     assert_eq!(
-        store.load(&key).await.unwrap(),
+        store.load(&key, now).await.unwrap(),
         Some(first),
         "the first record must stay"
     );
@@ -96,21 +103,22 @@ pub async fn create_refuses_a_colliding_key<H: StoreHarness>(harness: &H) {
 /// A save with a stale expected version is a conflict and changes nothing; the right
 /// version saves.
 pub async fn compare_and_swap_refuses_stale_versions<H: StoreHarness>(harness: &H) {
-    let store = harness.store().await;
+    let (store, clock) = (harness.store().await, ManualClock::starting_now());
+    let now = clock.now();
     let key = new_key();
-    let original = record_with(json!({"n": 1}));
-    store.create(&key, &original).await.unwrap();
+    let original = record_with(now, json!({"n": 1}));
+    store.create(&key, &original, now).await.unwrap();
 
     let mut stale = original.clone();
     stale.data.insert("n".into(), json!("stale"));
     stale.version = 8;
-    let result = store.save(&key, &stale, 7).await;
+    let result = store.save(&key, &stale, 7, now).await;
     assert!(
         matches!(result, Err(StoreError::Conflict)),
         "stale save must conflict, got {result:?}"
     );
     assert_eq!(
-        store.load(&key).await.unwrap(),
+        store.load(&key, now).await.unwrap(),
         Some(original.clone()),
         "a conflict changes nothing"
     );
@@ -118,11 +126,11 @@ pub async fn compare_and_swap_refuses_stale_versions<H: StoreHarness>(harness: &
     let mut next = original.clone();
     next.data.insert("n".into(), json!(2));
     next.version = 2;
-    store.save(&key, &next, 1).await.unwrap();
-    assert_eq!(store.load(&key).await.unwrap(), Some(next.clone()));
+    store.save(&key, &next, 1, now).await.unwrap();
+    assert_eq!(store.load(&key, now).await.unwrap(), Some(next.clone()));
 
     // The version moved on, so the old expectation is stale now.
-    let result = store.save(&key, &next, 1).await;
+    let result = store.save(&key, &next, 1, now).await;
     assert!(
         matches!(result, Err(StoreError::Conflict)),
         "a replayed save must conflict, got {result:?}"
@@ -131,15 +139,16 @@ pub async fn compare_and_swap_refuses_stale_versions<H: StoreHarness>(harness: &
 
 /// A save of a key that holds nothing is a conflict, never an upsert.
 pub async fn save_of_a_missing_record_is_a_conflict<H: StoreHarness>(harness: &H) {
-    let store = harness.store().await;
+    let (store, clock) = (harness.store().await, ManualClock::starting_now());
+    let now = clock.now();
     let key = new_key();
-    let result = store.save(&key, &record_with(json!({})), 0).await;
+    let result = store.save(&key, &record_with(now, json!({})), 0, now).await;
     assert!(
         matches!(result, Err(StoreError::Conflict)),
         "got {result:?}"
     );
     assert_eq!(
-        store.load(&key).await.unwrap(),
+        store.load(&key, now).await.unwrap(),
         None,
         "save must not create a record"
     );
@@ -148,45 +157,46 @@ pub async fn save_of_a_missing_record_is_a_conflict<H: StoreHarness>(harness: &H
 /// `change_key` moves the record atomically: the old key is gone and the new one holds the
 /// data; with a stale version or a taken new key, nothing changes.
 pub async fn change_key_is_atomic<H: StoreHarness>(harness: &H) {
-    let store = harness.store().await;
+    let (store, clock) = (harness.store().await, ManualClock::starting_now());
+    let now = clock.now();
     let (old, new, taken) = (new_key(), new_key(), new_key());
-    let record = record_with(json!({"user": "ada"}));
-    store.create(&old, &record).await.unwrap();
-    let occupant = record_with(json!({"user": "someone else"}));
-    store.create(&taken, &occupant).await.unwrap();
+    let record = record_with(now, json!({"user": "ada"}));
+    store.create(&old, &record, now).await.unwrap();
+    let occupant = record_with(now, json!({"user": "someone else"}));
+    store.create(&taken, &occupant, now).await.unwrap();
 
     let mut moved = record.clone();
     moved.version = 2;
-    let stale = store.change_key(&old, &new, &moved, 5).await;
+    let stale = store.change_key(&old, &new, &moved, 5, now).await;
     assert!(
         matches!(stale, Err(StoreError::Conflict)),
         "stale change_key must conflict, got {stale:?}"
     );
-    let collision = store.change_key(&old, &taken, &moved, 1).await;
+    let collision = store.change_key(&old, &taken, &moved, 1, now).await;
     assert!(
         matches!(collision, Err(StoreError::KeyCollision)),
         "change_key onto a live key must be KeyCollision, got {collision:?}"
     );
     assert_eq!(
-        store.load(&old).await.unwrap(),
+        store.load(&old, now).await.unwrap(),
         Some(record.clone()),
         "failed moves change nothing"
     );
-    assert_eq!(store.load(&new).await.unwrap(), None);
+    assert_eq!(store.load(&new, now).await.unwrap(), None);
     assert_eq!(
-        store.load(&taken).await.unwrap(),
+        store.load(&taken, now).await.unwrap(),
         Some(occupant),
         "the occupant stays"
     );
 
-    store.change_key(&old, &new, &moved, 1).await.unwrap();
+    store.change_key(&old, &new, &moved, 1, now).await.unwrap();
     assert_eq!(
-        store.load(&old).await.unwrap(),
+        store.load(&old, now).await.unwrap(),
         None,
         "the old key must be gone"
     );
     assert_eq!(
-        store.load(&new).await.unwrap(),
+        store.load(&new, now).await.unwrap(),
         Some(moved),
         "the new key holds the record"
     );
@@ -194,20 +204,21 @@ pub async fn change_key_is_atomic<H: StoreHarness>(harness: &H) {
 
 /// `delete` removes the record; deleting a missing key is not an error.
 pub async fn delete_removes_the_record<H: StoreHarness>(harness: &H) {
-    let store = harness.store().await;
+    let (store, clock) = (harness.store().await, ManualClock::starting_now());
+    let now = clock.now();
     let (key, other) = (new_key(), new_key());
     store
-        .create(&key, &record_with(json!({"a": 1})))
+        .create(&key, &record_with(now, json!({"a": 1})), now)
         .await
         .unwrap();
     store
-        .create(&other, &record_with(json!({"b": 2})))
+        .create(&other, &record_with(now, json!({"b": 2})), now)
         .await
         .unwrap();
     store.delete(&key).await.unwrap();
-    assert_eq!(store.load(&key).await.unwrap(), None);
+    assert_eq!(store.load(&key, now).await.unwrap(), None);
     assert!(
-        store.load(&other).await.unwrap().is_some(),
+        store.load(&other, now).await.unwrap().is_some(),
         "delete touches only its key"
     );
     store.delete(&key).await.unwrap();
@@ -216,15 +227,16 @@ pub async fn delete_removes_the_record<H: StoreHarness>(harness: &H) {
 /// `touch` moves `last_active` and `expires_at` without rewriting data or version, and
 /// never brings back a missing record.
 pub async fn touch_extends_expiry_without_rewriting_data<H: StoreHarness>(harness: &H) {
-    let store = harness.store().await;
+    let (store, clock) = (harness.store().await, ManualClock::starting_now());
     let key = new_key();
-    let record = record_with(every_json_type());
-    store.create(&key, &record).await.unwrap();
-    let later = record.last_active.saturating_add(Duration::from_secs(60));
+    let record = record_with(clock.now(), every_json_type());
+    store.create(&key, &record, clock.now()).await.unwrap();
+    clock.advance(MINUTE);
+    let later = clock.now();
     let deadline = later.saturating_add(2 * HOUR);
     store.touch(&key, later, deadline).await.unwrap();
 
-    let touched = store.load(&key).await.unwrap().unwrap();
+    let touched = store.load(&key, later).await.unwrap().unwrap();
     assert_eq!(touched.last_active, later);
     assert_eq!(touched.expires_at, deadline);
     assert_eq!(touched.data, record.data, "touch must not change data");
@@ -237,96 +249,125 @@ pub async fn touch_extends_expiry_without_rewriting_data<H: StoreHarness>(harnes
     // A save expecting the untouched version still succeeds: touch is not a write.
     let mut next = touched.clone();
     next.version = 2;
-    store.save(&key, &next, 1).await.unwrap();
+    store.save(&key, &next, 1, later).await.unwrap();
 
     let missing = new_key();
     store.touch(&missing, later, deadline).await.unwrap();
     assert_eq!(
-        store.load(&missing).await.unwrap(),
+        store.load(&missing, later).await.unwrap(),
         None,
         "touch must not create a record"
     );
 }
 
-/// A record whose deadline has passed is never returned, cannot be saved over, and does
-/// not block `create`.
+/// A record whose deadline has passed (by the `now` the store is handed, whatever its
+/// server's clock says) is never returned, cannot be saved over, moved or touched back to
+/// life, and does not block `create`.
 pub async fn expired_records_are_never_returned<H: StoreHarness>(harness: &H) {
-    let store = harness.store().await;
-    let key = new_key();
-    let mut record = record_with(json!({"user": "ada"}));
-    record.expires_at = Timestamp::now().saturating_add(Duration::from_millis(300));
-    store.create(&key, &record).await.unwrap();
+    let (store, clock) = (harness.store().await, ManualClock::starting_now());
+    let (key, moved_to) = (new_key(), new_key());
+    let mut record = record_with(clock.now(), json!({"user": "ada"}));
+    record.expires_at = clock.now().saturating_add(MINUTE);
+    store.create(&key, &record, clock.now()).await.unwrap();
+    clock.advance(MINUTE - Duration::from_millis(1));
     assert!(
-        store.load(&key).await.unwrap().is_some(),
+        store.load(&key, clock.now()).await.unwrap().is_some(),
         "live before its deadline"
     );
-    tokio::time::sleep(Duration::from_millis(450)).await;
+    clock.advance(Duration::from_millis(1));
+    let now = clock.now();
 
     assert_eq!(
-        store.load(&key).await.unwrap(),
+        store.load(&key, now).await.unwrap(),
         None,
-        "an expired record must not load"
+        "a record must not load from its deadline on"
+    );
+    store
+        .touch(&key, now, now.saturating_add(HOUR))
+        .await
+        .unwrap();
+    assert_eq!(
+        store.load(&key, now).await.unwrap(),
+        None,
+        "touch must not bring an expired record back"
     );
     let mut resurrect = record.clone();
     resurrect.version = 2;
-    resurrect.expires_at = Timestamp::now().saturating_add(HOUR);
-    let result = store.save(&key, &resurrect, 1).await;
+    resurrect.expires_at = now.saturating_add(HOUR);
+    let result = store.save(&key, &resurrect, 1, now).await;
     assert!(
         matches!(result, Err(StoreError::Conflict)),
         "saving over an expired record must conflict, got {result:?}"
     );
-    assert_eq!(store.load(&key).await.unwrap(), None);
-
-    let fresh = record_with(json!({"user": "new"}));
-    store.create(&key, &fresh).await.unwrap();
+    let result = store.change_key(&key, &moved_to, &resurrect, 1, now).await;
+    assert!(
+        matches!(result, Err(StoreError::Conflict)),
+        "moving an expired record must conflict, got {result:?}"
+    );
+    assert_eq!(store.load(&key, now).await.unwrap(), None);
     assert_eq!(
-        store.load(&key).await.unwrap(),
+        store.load(&moved_to, now).await.unwrap(),
+        None,
+        "a refused move stores nothing"
+    );
+
+    let fresh = record_with(now, json!({"user": "new"}));
+    store.create(&key, &fresh, now).await.unwrap();
+    assert_eq!(
+        store.load(&key, now).await.unwrap(),
         Some(fresh),
         "an expired key is free again"
     );
 }
 
-/// `delete_expired` removes exactly the expired records and reports how many (zero for a
-/// store that expires records natively, once they are gone by themselves).
+/// `delete_expired` removes exactly the records expired at the `now` it is handed and
+/// reports how many (zero for a store that expires records natively, whose
+/// `delete_expired` has nothing to do).
 pub async fn delete_expired_removes_exactly_the_expired<H: StoreHarness>(harness: &H) {
-    let store = harness.store().await;
-    let soon = Timestamp::now().saturating_add(Duration::from_millis(300));
+    let (store, clock) = (harness.store().await, ManualClock::starting_now());
+    let now = clock.now();
     let mut expiring = Vec::new();
     for i in 0..3 {
         let key = new_key();
-        let mut record = record_with(json!({ "i": i }));
-        record.expires_at = soon;
-        store.create(&key, &record).await.unwrap();
+        let mut record = record_with(now, json!({ "i": i }));
+        record.expires_at = now.saturating_add(MINUTE);
+        store.create(&key, &record, now).await.unwrap();
         expiring.push(key);
     }
     let mut live = Vec::new();
     for i in 0..2 {
         let key = new_key();
         store
-            .create(&key, &record_with(json!({ "live": i })))
+            .create(&key, &record_with(now, json!({ "live": i })), now)
             .await
             .unwrap();
         live.push(key);
     }
-    tokio::time::sleep(Duration::from_millis(450)).await;
+    assert_eq!(
+        store.delete_expired(now).await.unwrap(),
+        0,
+        "nothing has expired yet"
+    );
+    clock.advance(2 * MINUTE);
+    let now = clock.now();
 
-    let removed = store.delete_expired().await.unwrap();
+    let removed = store.delete_expired(now).await.unwrap();
     let expected = if harness.expires_natively() { 0 } else { 3 };
     assert_eq!(
         removed, expected,
         "delete_expired must report exactly the expired records it removed"
     );
     for key in &expiring {
-        assert_eq!(store.load(key).await.unwrap(), None);
+        assert_eq!(store.load(key, now).await.unwrap(), None);
     }
     for key in &live {
         assert!(
-            store.load(key).await.unwrap().is_some(),
+            store.load(key, now).await.unwrap().is_some(),
             "live records must survive delete_expired"
         );
     }
     assert_eq!(
-        store.delete_expired().await.unwrap(),
+        store.delete_expired(now).await.unwrap(),
         0,
         "nothing is left to remove"
     );
@@ -336,18 +377,15 @@ pub async fn delete_expired_removes_exactly_the_expired<H: StoreHarness>(harness
 /// `ServerSide` leave only the SHA-256 of their id.
 pub async fn ids_are_stored_hashed<H: StoreHarness>(harness: &H) {
     let store = Arc::new(harness.store().await);
-    let backend = ServerSide::from_arc(Arc::clone(&store));
-    let config = SessionConfig::default();
+    let clock = ManualClock::starting_now();
+    let manager = manager(
+        ServerSide::from_arc(Arc::clone(&store)),
+        SessionConfig::default(),
+        &clock,
+    );
     let mut ids = Vec::new();
     for i in 0..3 {
-        let session = backend.load(None, &config).await.unwrap();
-        session.insert("i", i).unwrap();
-        let CookieUpdate::Set { value, .. } =
-            backend.save(session.finish(), &config).await.unwrap()
-        else {
-            panic!("a new session must set a cookie");
-        };
-        ids.push(value);
+        ids.push(new_session(&manager, "i", json!(i)).await);
     }
     let dump = harness.dump(&store).await;
     let dump = String::from_utf8_lossy(&dump);
@@ -368,21 +406,19 @@ pub async fn ids_are_stored_hashed<H: StoreHarness>(harness: &H) {
 /// the store (two processes), all survive; so do 100 concurrent inserts of distinct keys.
 pub async fn concurrent_updates_all_survive<H: StoreHarness>(harness: &H) {
     let store = Arc::new(harness.store().await);
-    let first = Arc::new(ServerSide::from_arc(Arc::clone(&store)));
-    let second = Arc::new(ServerSide::from_arc(Arc::clone(&store)));
-    let config = Arc::new(SessionConfig::default());
-
-    let session = first.load(None, &config).await.unwrap();
-    session.insert("counter", 0).unwrap();
-    let CookieUpdate::Set { value: cookie, .. } =
-        first.save(session.finish(), &config).await.unwrap()
-    else {
-        panic!("a new session must set a cookie");
+    let clock = ManualClock::starting_now();
+    let process = || {
+        manager(
+            ServerSide::from_arc(Arc::clone(&store)),
+            SessionConfig::default(),
+            &clock,
+        )
     };
+    let (first, second) = (process(), process());
 
+    let cookie = new_session(&first, "counter", json!(0)).await;
     let updates =
-        crate::concurrent::increment_concurrently(&first, &second, &config, &cookie, 100, true)
-            .await;
+        crate::concurrent::increment_concurrently(&first, &second, &cookie, 100, true).await;
     for update in updates {
         assert_eq!(
             update,
@@ -391,38 +427,37 @@ pub async fn concurrent_updates_all_survive<H: StoreHarness>(harness: &H) {
         );
     }
 
-    let session = first.load(Some(&cookie), &config).await.unwrap();
-    assert_eq!(
-        session.get::<u64>("counter").unwrap(),
-        Some(100),
-        "every update must survive"
-    );
-    for i in 0..100 {
+    read(&first, &cookie, |session| {
         assert_eq!(
-            session.get::<i32>(&format!("key {i}")).unwrap(),
-            Some(i),
-            "insert {i} was lost"
+            session.get::<u64>("counter").unwrap(),
+            Some(100),
+            "every update must survive"
         );
-    }
+        for i in 0..100 {
+            assert_eq!(
+                session.get::<i32>(&format!("key {i}")).unwrap(),
+                Some(i),
+                "insert {i} was lost"
+            );
+        }
+    })
+    .await;
 }
 
 /// A failing store makes `ServerSide` load and save fail with an "unavailable" error: an
 /// outage is never turned into an empty session (a silent logout) or a lost write.
 pub async fn store_errors_surface_as_errors<H: StoreHarness>(harness: &H) {
     let store = Arc::new(crate::FaultyStore::new(harness.store().await));
-    let backend = ServerSide::from_arc(Arc::clone(&store));
-    let config = SessionConfig::default();
-    let session = backend.load(None, &config).await.unwrap();
-    session.insert("user", "ada").unwrap();
-    let CookieUpdate::Set { value: cookie, .. } =
-        backend.save(session.finish(), &config).await.unwrap()
-    else {
-        panic!("a new session must set a cookie");
-    };
+    let clock = ManualClock::starting_now();
+    let manager = manager(
+        ServerSide::from_arc(Arc::clone(&store)),
+        SessionConfig::default(),
+        &clock,
+    );
+    let cookie = new_session(&manager, "user", json!("ada")).await;
 
     store.set_failing(true);
-    let loaded = backend.load(Some(&cookie), &config).await;
-    match loaded {
+    match manager.request(Some(&cookie)).session().await {
         Err(error) => assert!(
             error.is_unavailable(),
             "load error should be unavailable: {error}"
@@ -433,19 +468,22 @@ pub async fn store_errors_surface_as_errors<H: StoreHarness>(harness: &H) {
         ),
     }
     store.set_failing(false);
-    let session = backend.load(Some(&cookie), &config).await.unwrap();
+    let (request, session) = open(&manager, Some(&cookie)).await;
     session.insert("user", "grace").unwrap();
     store.set_failing(true);
-    let saved = backend.save(session.finish(), &config).await;
+    let saved = request.finish().await;
     assert!(
         saved.as_ref().is_err_and(|e| e.is_unavailable()),
         "a failing save must be an unavailable error, got {saved:?}"
     );
 
     store.set_failing(false);
-    let session = backend.load(Some(&cookie), &config).await.unwrap();
+    let user = read(&manager, &cookie, |session| {
+        session.get::<String>("user").unwrap()
+    })
+    .await;
     assert_eq!(
-        session.get::<String>("user").unwrap().as_deref(),
+        user.as_deref(),
         Some("ada"),
         "the failed write must not half-apply"
     );

@@ -5,7 +5,8 @@ use std::io;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 
 use async_trait::async_trait;
-use session_core::{KeyScheme, Record, RecordStore, StorageKey, StoreError, Timestamp};
+use session_core::clock::Timestamp;
+use session_core::store::{KeyScheme, Record, RecordStore, StorageKey, StoreError};
 
 /// Wraps a store; while failing, calls fail with [`StoreError::Unavailable`] as a store
 /// that lost its connection would. Loads and writes can fail separately, and both are
@@ -15,15 +16,17 @@ use session_core::{KeyScheme, Record, RecordStore, StorageKey, StoreError, Times
 ///
 /// ```
 /// use session_conformance::FaultyStore;
-/// use session_core::{MemoryStore, RecordStore, SessionId, StorageKey};
+/// use session_core::clock::{Clock, ManualClock};
+/// use session_core::store::{MemoryStore, RecordStore, SessionId, StorageKey};
 ///
 /// # tokio::runtime::Builder::new_current_thread().build()?.block_on(async {
 /// let store = FaultyStore::new(MemoryStore::default());
+/// let clock = ManualClock::starting_now();
 /// let key = StorageKey::hashed(&SessionId::generate()?);
 /// store.set_fail_loads(true);
-/// assert!(store.load(&key).await.is_err());
+/// assert!(store.load(&key, clock.now()).await.is_err());
 /// store.set_fail_loads(false);
-/// assert_eq!(store.load(&key).await?, None);
+/// assert_eq!(store.load(&key, clock.now()).await?, None);
 /// assert_eq!((store.loads(), store.writes()), (2, 0));
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// # })?;
@@ -102,22 +105,28 @@ fn check(failing: &AtomicBool, what: &str) -> Result<(), StoreError> {
 
 #[async_trait]
 impl<S: RecordStore> RecordStore for FaultyStore<S> {
-    async fn load(&self, key: &StorageKey) -> Result<Option<Record>, StoreError> {
+    async fn load(&self, key: &StorageKey, now: Timestamp) -> Result<Option<Record>, StoreError> {
         self.load_call()?;
-        self.inner.load(key).await
+        self.inner.load(key, now).await
     }
-    async fn create(&self, key: &StorageKey, record: &Record) -> Result<(), StoreError> {
+    async fn create(
+        &self,
+        key: &StorageKey,
+        record: &Record,
+        now: Timestamp,
+    ) -> Result<(), StoreError> {
         self.write_call()?;
-        self.inner.create(key, record).await
+        self.inner.create(key, record, now).await
     }
     async fn save(
         &self,
         key: &StorageKey,
         record: &Record,
         expected_version: u64,
+        now: Timestamp,
     ) -> Result<(), StoreError> {
         self.write_call()?;
-        self.inner.save(key, record, expected_version).await
+        self.inner.save(key, record, expected_version, now).await
     }
     async fn change_key(
         &self,
@@ -125,10 +134,11 @@ impl<S: RecordStore> RecordStore for FaultyStore<S> {
         new: &StorageKey,
         record: &Record,
         expected_version: u64,
+        now: Timestamp,
     ) -> Result<(), StoreError> {
         self.write_call()?;
         self.inner
-            .change_key(old, new, record, expected_version)
+            .change_key(old, new, record, expected_version, now)
             .await
     }
     async fn delete(&self, key: &StorageKey) -> Result<(), StoreError> {
@@ -144,9 +154,9 @@ impl<S: RecordStore> RecordStore for FaultyStore<S> {
         self.write_call()?;
         self.inner.touch(key, last_active, expires_at).await
     }
-    async fn delete_expired(&self) -> Result<u64, StoreError> {
+    async fn delete_expired(&self, now: Timestamp) -> Result<u64, StoreError> {
         check(&self.fail_writes, "writes")?;
-        self.inner.delete_expired().await
+        self.inner.delete_expired(now).await
     }
     fn key_scheme(&self) -> KeyScheme {
         self.inner.key_scheme()

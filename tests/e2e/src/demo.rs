@@ -7,7 +7,7 @@ use std::process::{Child, Command, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use crate::e2e::{demo_binary, Backend, E2eError, Storage};
+use crate::{demo_binary, Backend, E2eError, Storage};
 
 /// The secret key every demo of a test gets unless told otherwise: restarts and second
 /// processes must share it to read each other's cookies.

@@ -108,7 +108,6 @@ pub enum E2eError {
         advice: &'static str,
     },
     /// chromedriver could not start a browser session.
-    #[cfg(feature = "browser")]
     #[error("chromedriver could not start Chromium")]
     WebDriver(#[source] Box<fantoccini::error::NewSessionError>),
     /// The HTTP client could not be built.

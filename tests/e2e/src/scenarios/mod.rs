@@ -3,7 +3,7 @@
 //! the contract. [`e2e_suite!`](crate::e2e_suite) turns them into `#[tokio::test]`s.
 //!
 //! A scenario a backend cannot meet by nature follows the backend's
-//! [`Capabilities`](crate::e2e::Capabilities) and asserts the declared behaviour instead:
+//! [`Capabilities`](crate::Capabilities) and asserts the declared behaviour instead:
 //! a cookie backend must show that a replayed cookie still works after logout, the memory
 //! backend that a restart forgets everyone. Nothing is skipped.
 
@@ -30,7 +30,7 @@ pub use self::processes::{
     database_url_forms, restart_keeps_logins, two_processes_share_one_store,
 };
 
-use crate::e2e::{Demo, DemoConfig, DemoSpec, Reply, SetCookie, Visitor, SESSION_COOKIE};
+use crate::{Demo, DemoConfig, DemoSpec, Reply, SetCookie, Visitor, SESSION_COOKIE};
 
 /// The user most scenarios log in as.
 const NAME: &str = "ada";

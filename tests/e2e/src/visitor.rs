@@ -7,7 +7,7 @@ use std::time::Duration;
 use reqwest::header::{CONTENT_TYPE, COOKIE, SET_COOKIE};
 use reqwest::Method;
 
-use crate::e2e::{Demo, E2eError, Reply, SetCookie};
+use crate::{Demo, E2eError, Reply, SetCookie};
 
 /// The cookie name of the demo contract.
 pub const SESSION_COOKIE: &str = "session";

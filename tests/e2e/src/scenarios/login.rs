@@ -2,7 +2,7 @@
 //! the user name shown back.
 
 use super::{assert_anonymous, assert_logged_in, config, login, session_cookie, start, NAME};
-use crate::e2e::{text_after, DemoSpec, Visitor};
+use crate::{text_after, DemoSpec, Visitor};
 
 /// A name with spaces, non-ASCII text and every HTML special character.
 const TRICKY_NAME: &str = "Zoë 山田 <b>&\"' O'Neil";

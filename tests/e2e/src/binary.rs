@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::{Mutex, OnceLock};
 
-use crate::e2e::E2eError;
+use crate::E2eError;
 
 /// What one `cargo build` gave: the executable, or (status, diagnostics).
 type Built = Result<PathBuf, (String, String)>;
@@ -14,10 +14,15 @@ type Built = Result<PathBuf, (String, String)>;
 /// demo costs one build per test process, not one per test.
 static BUILDS: OnceLock<Mutex<HashMap<(String, String), Built>>> = OnceLock::new();
 
-/// The workspace root: this crate lives in `<root>/tests`.
+/// The workspace root: this crate lives in `<root>/tests/e2e`. (Cargo finds the workspace
+/// from any directory inside it; the root keeps its messages' paths short.)
 pub(crate) fn workspace_root() -> PathBuf {
     let manifest_dir = Path::new(env!("CARGO_MANIFEST_DIR"));
-    manifest_dir.parent().unwrap_or(manifest_dir).to_path_buf()
+    manifest_dir
+        .ancestors()
+        .nth(2)
+        .unwrap_or(manifest_dir)
+        .to_path_buf()
 }
 
 /// Builds `bin` of `package` (debug profile) with the cargo that runs the tests, once per

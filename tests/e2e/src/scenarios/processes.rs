@@ -2,7 +2,7 @@
 
 use super::limits::race;
 use super::{assert_anonymous, assert_logged_in, config, count, login, start, NAME};
-use crate::e2e::{DemoSpec, Storage, Visitor};
+use crate::{DemoSpec, Storage, Visitor};
 
 /// How many `POST /counter` race across the two processes.
 const ACROSS: u64 = 40;

@@ -1,7 +1,7 @@
 //! Sessions too large for their backend, and many requests on one session at once.
 
 use super::{assert_logged_in, config, count, counter_value, login, start, NAME};
-use crate::e2e::{DemoSpec, Visitor};
+use crate::{DemoSpec, Visitor};
 
 /// How many `POST /counter` race on one session.
 const CONCURRENT: u64 = 50;

@@ -1,12 +1,12 @@
 //! The macro that expands every scenario into a `#[tokio::test]`.
 
-/// Expands every [`e2e::scenarios`](crate::e2e::scenarios) function into a
+/// Expands every [`scenarios`](crate::scenarios) function into a
 /// `#[tokio::test(flavor = "multi_thread")]` in a module named `$name`, each starting
 /// its own demo process(es) of `package`/`bin` with `--backend backend`. The crate using
 /// it needs `tokio` (with `macros`) among its dev-dependencies.
 ///
 /// ```ignore
-/// session_conformance::e2e_suite!(sqlite, package = "demo-axum", bin = "demo-axum", backend = "sqlite");
+/// session_e2e::e2e_suite!(sqlite, package = "demo-axum", bin = "demo-axum", backend = "sqlite");
 /// ```
 #[macro_export]
 macro_rules! e2e_suite {
@@ -45,8 +45,8 @@ macro_rules! __e2e_scenarios {
         $(
             #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
             async fn $scenario() {
-                let spec = $crate::e2e::DemoSpec::new($package, $bin, $crate::e2e::Backend::from_flag($backend));
-                $crate::e2e::scenarios::$scenario(&spec).await;
+                let spec = $crate::DemoSpec::new($package, $bin, $crate::Backend::from_flag($backend));
+                $crate::scenarios::$scenario(&spec).await;
             }
         )*
     };

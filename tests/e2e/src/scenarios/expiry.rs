@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 use cookie::time::OffsetDateTime;
 
 use super::{assert_anonymous, assert_logged_in, config, login, session_cookie, start, NAME};
-use crate::e2e::DemoSpec;
+use crate::DemoSpec;
 
 /// `--idle-timeout 2`: reading the session once a second keeps it alive for 4 s (each
 /// read counts as activity, renewed at least every quarter of the timeout); 3 s of
@@ -83,7 +83,7 @@ pub async fn lifetime_makes_cookies_persistent(spec: &DemoSpec) {
     assert_logged_in(&mut visitor, NAME, "with --lifetime 3600").await;
 }
 
-fn check_persistent(cookie: &crate::e2e::SetCookie, what: &str) {
+fn check_persistent(cookie: &crate::SetCookie, what: &str) {
     assert!(
         cookie.is_persistent(),
         "{what}: with --lifetime 3600 the cookie needs Max-Age or Expires: {}",

@@ -5,7 +5,7 @@ use super::{
     assert_anonymous, assert_logged_in, config, cookie_from_elsewhere, count, counter_value, login,
     session_cookie, start, NAME,
 };
-use crate::e2e::{DemoSpec, Visitor};
+use crate::{DemoSpec, Visitor};
 
 /// `GET /logout` and `POST /logout`: 303 to `/` with a removal cookie carrying the same
 /// name, path and attributes as the session cookie; the visitor is then anonymous.
@@ -39,7 +39,7 @@ pub async fn logout_ends_the_session(spec: &DemoSpec) {
             "{method} /logout must send a removal cookie, sent {}",
             removal.raw
         );
-        let attributes = |c: &crate::e2e::SetCookie| {
+        let attributes = |c: &crate::SetCookie| {
             (
                 c.path.clone(),
                 c.domain.clone(),

@@ -1,8 +1,8 @@
 //! A real Chromium (Debian's `chromium` + `chromedriver`) logs in and out on `demo-axum`
 //! with the SQLite backend. Fails, saying how to install them, when they are missing.
-//! Run with: `cargo test -p session-conformance --test browser_axum`.
+//! Run with: `cargo test -p session-e2e --test browser_axum`.
 
-use session_conformance::e2e::{webdriver, Backend, DemoSpec};
+use session_e2e::{webdriver, Backend, DemoSpec};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn chromium_logs_in_and_out() {

@@ -1,4 +1,5 @@
-//! End-to-end suites for the demo sites (feature `e2e`): each demo binary started as a
+//! End-to-end suites for the demo sites (unpublished: the conformance kit a store author
+//! runs is the separate `session-conformance` crate): each demo binary started as a
 //! process on a free loopback port and driven over real HTTP, one scenario per rule of
 //! the demo contract, the same scenarios for every framework and every backend.
 //!
@@ -14,12 +15,12 @@
 //! - What a backend cannot do by nature (revoke a cookie, survive a restart in memory) is
 //!   declared in [`Backend::capabilities`]; scenarios then assert the declared behaviour,
 //!   never skip.
-//! - [`webdriver`] (feature `browser`) logs in and out in a real Chromium.
+//! - [`webdriver`] logs in and out in a real Chromium.
 //!
 //! # Examples
 //!
 //! ```
-//! use session_conformance::e2e::{text_after, Backend, SetCookie};
+//! use session_e2e::{text_after, Backend, SetCookie};
 //!
 //! // The capability table the scenarios follow.
 //! assert!(Backend::Sqlite.capabilities().server_side_revocation);
@@ -36,10 +37,13 @@
 //! In a test file (here against demo-axum with SQLite):
 //!
 //! ```ignore
-//! session_conformance::e2e_suite!(sqlite, package = "demo-axum", bin = "demo-axum", backend = "sqlite");
+//! session_e2e::e2e_suite!(sqlite, package = "demo-axum", bin = "demo-axum", backend = "sqlite");
 //! ```
 
-#![cfg(feature = "e2e")]
+#![forbid(unsafe_code)]
+#![warn(missing_docs, unreachable_pub)]
+// The scenarios report failures by panicking, as assertions do.
+#![allow(clippy::unwrap_used)]
 
 mod backend;
 mod binary;
@@ -49,7 +53,6 @@ mod macros;
 mod reply;
 pub mod scenarios;
 mod visitor;
-#[cfg(feature = "browser")]
 pub mod webdriver;
 
 pub use self::backend::{Backend, Capabilities, Storage};
