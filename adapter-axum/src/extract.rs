@@ -6,10 +6,10 @@ use std::sync::Arc;
 use axum::extract::{FromRequestParts, OptionalFromRequestParts};
 use axum::response::{IntoResponse, Response};
 use http::request::Parts;
-use http::StatusCode;
+use session_core::adapter::{ErrorResponse, LazySession};
 use session_core::SessionError;
 
-use crate::slot::LazySession;
+use crate::error::render;
 
 /// The session of the current request, as a handler argument.
 ///
@@ -72,12 +72,12 @@ impl<S: Send + Sync> FromRequestParts<S> for Session {
     type Rejection = SessionRejection;
 
     async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
-        let Some(slot) = parts.extensions.get::<Arc<LazySession>>().cloned() else {
+        let Some(lazy) = parts.extensions.get::<Arc<LazySession>>().cloned() else {
             let rejection = SessionRejection::MissingLayer;
             tracing::error!(path = parts.uri.path(), "{rejection}");
             return Err(rejection);
         };
-        load(&slot).await
+        load(&lazy).await
     }
 }
 
@@ -90,33 +90,33 @@ impl<S: Send + Sync> OptionalFromRequestParts<S> for Session {
     ) -> Result<Option<Self>, Self::Rejection> {
         match parts.extensions.get::<Arc<LazySession>>().cloned() {
             None => Ok(None),
-            Some(slot) => load(&slot).await.map(Some),
+            Some(lazy) => load(&lazy).await.map(Some),
         }
     }
 }
 
-async fn load(slot: &LazySession) -> Result<Session, SessionRejection> {
-    slot.get_or_load().await.map(Session).map_err(|error| {
-        // An outage must not look like a logout: the request fails instead.
-        tracing::error!(%error, "could not load the session");
-        SessionRejection::Load(error)
-    })
+async fn load(lazy: &LazySession) -> Result<Session, SessionRejection> {
+    // An outage must not look like a logout: the request fails instead.
+    lazy.session()
+        .await
+        .map(Session)
+        .map_err(SessionRejection::Load)
 }
+
+const MISSING_LAYER: &str = "no session for this request: add `SessionLayer` to the router, \
+     with `.layer(SessionLayer::new(..))` after the routes that take a `Session`";
 
 /// Why a [`Session`] could not be extracted.
 ///
 /// | variant | status | body |
 /// |---|---|---|
 /// | [`MissingLayer`](Self::MissingLayer) | 500 | says to add `SessionLayer` to the router |
-/// | [`Load`](Self::Load) | 503 | "try again later"; the cause is logged, not shown |
+/// | [`Load`](Self::Load) | 503 for a store that is down, else 500 | `session-core`'s [`ErrorResponse`]; the cause is logged, not shown |
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum SessionRejection {
     /// The route is not wrapped by a [`SessionLayer`](crate::SessionLayer).
-    #[error(
-        "no session for this request: add `SessionLayer` to the router, with `.layer(SessionLayer::new(..))` \
-         after the routes that take a `Session`"
-    )]
+    #[error("{}", MISSING_LAYER)]
     MissingLayer,
     /// The backend failed to load the session (a store that is down, say). The visitor is
     /// not logged out silently: the request fails and can be retried.
@@ -124,17 +124,22 @@ pub enum SessionRejection {
     Load(#[source] SessionError),
 }
 
+impl SessionRejection {
+    /// The response this rejection is answered with.
+    pub fn error_response(&self) -> ErrorResponse {
+        match self {
+            Self::MissingLayer => ErrorResponse::missing_layer(MISSING_LAYER),
+            Self::Load(error) => ErrorResponse::for_error(error),
+        }
+    }
+}
+
 impl IntoResponse for SessionRejection {
     fn into_response(self) -> Response {
-        match self {
-            Self::MissingLayer => {
-                (StatusCode::INTERNAL_SERVER_ERROR, self.to_string()).into_response()
-            }
-            Self::Load(_) => (
-                StatusCode::SERVICE_UNAVAILABLE,
-                "The session store is unavailable; please try again later.",
-            )
-                .into_response(),
+        let response = self.error_response();
+        if let Self::Load(error) = &self {
+            response.log(error, "loading the session");
         }
+        render(response)
     }
 }

@@ -2,7 +2,9 @@
 
 use std::fmt;
 
-use session_core::{ConfigError, IntoSessionBackend, SessionConfig, SessionManager};
+use session_core::adapter::SessionManager;
+use session_core::backend::IntoSessionBackend;
+use session_core::{ConfigError, SessionConfig};
 use tower_layer::Layer;
 
 use crate::SessionService;
@@ -33,9 +35,12 @@ pub struct SessionLayer {
 }
 
 impl SessionLayer {
-    /// A layer serving sessions from `backend` (a [`RecordStore`](session_core::RecordStore)
-    /// such as [`MemoryStore`](crate::MemoryStore), or any
-    /// [`SessionBackend`](session_core::SessionBackend)) with `config`.
+    /// A layer serving sessions from `backend` (a
+    /// [`RecordStore`](session_core::store::RecordStore) such as
+    /// [`MemoryStore`](crate::MemoryStore), any
+    /// [`SessionBackend`](session_core::backend::SessionBackend), or a
+    /// [`BoxedBackend`](session_core::backend::BoxedBackend) chosen at run time) with
+    /// `config`.
     ///
     /// # Panics
     ///
@@ -52,7 +57,8 @@ impl SessionLayer {
     ///
     /// # Errors
     ///
-    /// The [`ConfigError`] of [`SessionConfig::validate`].
+    /// The [`ConfigError`] of [`SessionConfig::validate`] or of the backend's check (a
+    /// cookie backend given other keys than the config's).
     pub fn try_new(
         backend: impl IntoSessionBackend,
         config: SessionConfig,

@@ -52,7 +52,7 @@
 //! | after the handler | [`SessionService`] | saves if loaded, whatever the status; adds `Set-Cookie`, `Vary: Cookie`, `Cache-Control: no-store` as needed; a failed save turns the response into a 503, 413 or 500 |
 //!
 //! Requests on one session in one process run one after another from load to save (the
-//! lock lives in `session-core`'s [`ServerSide`](session_core::ServerSide) and is released
+//! lock lives in `session-core`'s [`ServerSide`](session_core::store::ServerSide) and is released
 //! when the session is saved, or dropped with a cancelled request), so concurrent
 //! `update`s are never lost.
 //!
@@ -61,6 +61,22 @@
 //! Session methods return [`SessionError`], which knows no web framework; return
 //! `Result<_, adapter_axum::Error>` and `?` converts it into a response (413 for
 //! [`SessionError::TooLarge`], 503 for a store outage, 500 otherwise).
+//!
+//! # Configuration
+//!
+//! [`SessionSettings`] reads every option and the secret from `SESSION_*` environment
+//! variables (or any serde source), the same type Rocket users read from `Rocket.toml`:
+//!
+//! ```
+//! use adapter_axum::{MemoryStore, SessionLayer, SessionSettings};
+//!
+//! let settings = SessionSettings::from_vars([("SESSION_IDLE_TIMEOUT", "1800")])?;
+//! let layer = SessionLayer::try_new(MemoryStore::default(), settings.config()?)?;
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+//!
+//! To choose the backend at run time, box it:
+//! [`BoxedBackend`] (see `examples/axum_runtime_backend.rs`).
 //!
 //! # Features
 //!
@@ -74,12 +90,15 @@ mod extract;
 mod future;
 mod layer;
 mod service;
-mod slot;
 
 pub use session_core;
+pub use session_core::adapter::SessionManager;
+pub use session_core::backend::BoxedBackend;
+pub use session_core::keys::{Key, KeyRing};
+pub use session_core::store::MemoryStore;
 pub use session_core::{
-    ConfigError, Flash, IntoSessionBackend, Key, KeyRing, MemoryStore, RecordStore, SameSite,
-    SessionBackend, SessionConfig, SessionError, SessionManager, StoreError,
+    ConfigError, Flash, Refresh, SameSite, SessionConfig, SessionError, SessionKey,
+    SessionSettings, SettingsError,
 };
 
 pub use crate::error::Error;

@@ -1,4 +1,4 @@
-//! [`SessionService`]: puts a lazy session slot into each request and saves what the
+//! [`SessionService`]: puts a [`LazySession`] into each request and saves what the
 //! handler did.
 
 use std::fmt;
@@ -8,20 +8,20 @@ use std::task::{Context, Poll};
 use axum::body::{Body, HttpBody};
 use axum::response::Response;
 use axum::BoxError;
-use http::header::{CACHE_CONTROL, COOKIE, SET_COOKIE, VARY};
-use http::{HeaderMap, HeaderValue, Request};
-use session_core::{SessionManager, SessionResponse};
+use http::header::{InvalidHeaderValue, COOKIE, VARY};
+use http::{HeaderMap, HeaderName, HeaderValue, Request};
+use session_core::adapter::{ErrorResponse, HeaderOp, LazySession, SessionManager};
+use session_core::SessionError;
 use tower_service::Service;
-use tracing::{debug, error, Instrument};
+use tracing::{debug, Instrument};
 
-use crate::error::respond;
-use crate::slot::LazySession;
+use crate::error::render;
 use crate::ResponseFuture;
 
 /// The middleware [`SessionLayer`](crate::SessionLayer) builds.
 ///
-/// Before the handler it records the request's session cookie in a slot in the request's
-/// extensions; the [`Session`](crate::Session) extractor loads from it on first use. After
+/// Before the handler it puts a [`LazySession`] for the request's session cookie into the
+/// request's extensions; the [`Session`](crate::Session) extractor loads from it on first use. After
 /// the handler, if the session was loaded, it is saved (whatever the response's status)
 /// and the response gets the headers the save calls for. A failed save replaces the
 /// response with an error: the client must not believe a write stuck when it did not.
@@ -90,97 +90,76 @@ where
     }
 
     fn call(&mut self, mut request: Request<ReqBody>) -> Self::Future {
+        // Raw bytes: a stray non-UTF-8 byte in another cookie must not hide the session's.
         let cookie = self.manager.find_cookie(
             request
                 .headers()
                 .get_all(COOKIE)
                 .iter()
-                .filter_map(|value| value.to_str().ok()),
+                .map(HeaderValue::as_bytes),
         );
-        let slot = Arc::new(LazySession::new(self.manager.clone(), cookie));
-        request.extensions_mut().insert(Arc::clone(&slot));
+        let lazy = Arc::new(self.manager.request(cookie.as_deref()));
+        request.extensions_mut().insert(Arc::clone(&lazy));
         // `poll_ready` readied `self.inner`; use that one and leave a fresh clone behind.
         let clone = self.inner.clone();
         let mut inner = std::mem::replace(&mut self.inner, clone);
         let span = tracing::debug_span!("session");
-        // If this future is dropped (client gone), `slot` and the request are dropped with
+        // If this future is dropped (client gone), `lazy` and the request are dropped with
         // it, and so is the session with the per-session lock it holds.
         ResponseFuture::new(
             async move {
                 let response = inner.call(request).await?.map(Body::new);
-                Ok(finish(&slot, response).await)
+                Ok(finish(&lazy, response).await)
             }
             .instrument(span),
         )
     }
 }
 
-/// Saves the session if the handler loaded it, and adds the headers the save calls for.
-async fn finish(slot: &LazySession, mut response: Response) -> Response {
-    let Some(session) = slot.loaded() else {
-        return response;
-    };
-    match slot.manager().save(session).await {
-        Ok(saved) => {
-            debug!(
-                set_cookie = saved.set_cookie.is_some(),
-                status = response.status().as_u16(),
-                "session saved"
-            );
-            if let Err(error) = add_headers(response.headers_mut(), &saved) {
-                error!(%error, "the session cookie is not a valid header value");
-                return respond(
-                    &session_core::SessionError::Encode(Box::new(error)),
-                    "sending the session cookie",
-                );
-            }
-            response
+/// Saves the session if the handler loaded it, and applies the headers the save calls for.
+async fn finish(lazy: &LazySession, mut response: Response) -> Response {
+    let plan = match lazy.finish().await {
+        Ok(Some(plan)) => plan,
+        Ok(None) => return response,
+        Err(error) => {
+            let failure = ErrorResponse::for_error(&error);
+            failure.log(&error, "saving the session");
+            return render(failure);
         }
-        Err(error) => respond(&error, "saving the session"),
+    };
+    debug!(
+        set_cookie = plan.set_cookie.is_some(),
+        status = response.status().as_u16(),
+        "session saved"
+    );
+    let headers = response.headers_mut();
+    let vary: Vec<String> = headers
+        .get_all(VARY)
+        .iter()
+        .filter_map(|value| value.to_str().ok().map(str::to_owned))
+        .collect();
+    for op in plan.header_ops(vary.iter().map(String::as_str)) {
+        if let Err(error) = apply(headers, op) {
+            let error = SessionError::Encode(Box::new(error));
+            let failure = ErrorResponse::for_error(&error);
+            failure.log(&error, "sending the session cookie");
+            return render(failure);
+        }
     }
+    response
 }
 
-fn add_headers(
-    headers: &mut HeaderMap,
-    saved: &SessionResponse,
-) -> Result<(), http::header::InvalidHeaderValue> {
-    for (name, value) in saved.headers() {
-        let value = HeaderValue::from_str(value)?;
-        match name {
-            "set-cookie" => {
-                headers.append(SET_COOKIE, value);
-            }
-            "vary" => {
-                if !varies_on_cookie(headers) {
-                    headers.append(VARY, value);
-                }
-            }
-            // A response that sets a session cookie must never be cached, whatever the
-            // handler said.
-            "cache-control" => {
-                headers.insert(CACHE_CONTROL, value);
-            }
-            other => {
-                // Headers added to `SessionResponse` later are passed on as they are.
-                if let Ok(name) = http::HeaderName::from_bytes(other.as_bytes()) {
-                    headers.append(name, value);
-                }
-            }
+/// Applies one header operation: translation, nothing decided here.
+fn apply(headers: &mut HeaderMap, op: HeaderOp) -> Result<(), InvalidHeaderValue> {
+    match op {
+        HeaderOp::Append { name, value } => {
+            headers.append(HeaderName::from_static(name), HeaderValue::try_from(value)?);
+        }
+        HeaderOp::Replace { name, value } => {
+            headers.insert(HeaderName::from_static(name), HeaderValue::try_from(value)?);
         }
     }
     Ok(())
-}
-
-fn varies_on_cookie(headers: &HeaderMap) -> bool {
-    headers
-        .get_all(VARY)
-        .iter()
-        .filter_map(|value| value.to_str().ok())
-        .flat_map(|value| value.split(','))
-        .any(|field| {
-            let field = field.trim();
-            field == "*" || field.eq_ignore_ascii_case("cookie")
-        })
 }
 
 impl<S: fmt::Debug> fmt::Debug for SessionService<S> {

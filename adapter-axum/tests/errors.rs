@@ -7,7 +7,7 @@ mod common;
 
 use std::time::Duration;
 
-use adapter_axum::session_core::ServerSide;
+use adapter_axum::session_core::store::ServerSide;
 use adapter_axum::{Error, Session, SessionConfig, SessionLayer};
 use axum::http::StatusCode;
 use axum::routing::{get, post};

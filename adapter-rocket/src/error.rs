@@ -1,11 +1,11 @@
-//! [`Error`]: a [`SessionError`] as an HTTP response, so handlers can use `?`; and the
-//! one place that turns a session error into a status and a body.
+//! [`Error`]: a [`SessionError`] as an HTTP response, so handlers can use `?`.
 
 use std::io::Cursor;
 
 use rocket::http::{ContentType, Status};
 use rocket::request::Request;
 use rocket::response::{self, Responder, Response};
+use session_core::adapter::ErrorResponse;
 use session_core::SessionError;
 
 /// A [`SessionError`] that Rocket can answer with, so handlers can return
@@ -13,20 +13,19 @@ use session_core::SessionError;
 ///
 /// Rocket needs a handler's error type to implement [`Responder`]; [`SessionError`]
 /// lives in `session-core`, which knows no web framework, so this newtype does it here.
+/// The status, body and log level are `session-core`'s [`ErrorResponse`], the same as
+/// `adapter-axum`'s:
 ///
 /// | error | status | body (`text/plain`) |
 /// |---|---|---|
-/// | [`SessionError::TooLarge`] | 413 | the error's message: the size and the limit |
+/// | [`SessionError::TooLarge`] | 413 | the size and the limit |
 /// | a store that is down ([`SessionError::is_unavailable`]) | 503 | "try again later" |
 /// | anything else | 500 | a generic message |
-///
-/// The cause is logged with `tracing` (never a session id or a secret: no
-/// [`SessionError`] carries one). The statuses and bodies are those of `adapter-axum`.
 ///
 /// # Examples
 ///
 /// ```
-/// use adapter_rocket::{Error, Session};
+/// use adapter_rocket::{Error, Session, SessionError};
 /// use rocket::http::Status;
 ///
 /// #[rocket::post("/visit")]
@@ -34,12 +33,7 @@ use session_core::SessionError;
 ///     Ok(session.update("visits", |n: Option<u64>| n.unwrap_or(0) + 1)?.to_string())
 /// }
 ///
-/// let too_large = Error::from(adapter_rocket::SessionError::TooLarge {
-///     size: 5000,
-///     limit: 4093,
-///     backend: "cookie",
-///     advice: "store less",
-/// });
+/// let too_large = Error::from(SessionError::TooLarge { size: 5000, limit: 4093, backend: "cookie", advice: "store less" });
 /// assert_eq!(too_large.status(), Status::PayloadTooLarge);
 /// ```
 #[derive(Debug, thiserror::Error)]
@@ -49,7 +43,7 @@ pub struct Error(#[from] pub SessionError);
 impl Error {
     /// The status this error is answered with.
     pub fn status(&self) -> Status {
-        status_for(&self.0)
+        status(&ErrorResponse::for_error(&self.0))
     }
 
     /// The session error.
@@ -60,32 +54,22 @@ impl Error {
 
 impl<'r> Responder<'r, 'static> for Error {
     fn respond_to(self, _request: &'r Request<'_>) -> response::Result<'static> {
-        Ok(error_response(&self.0, "handling a request"))
+        let response = ErrorResponse::for_error(&self.0);
+        response.log(&self.0, "handling a request");
+        Ok(render(response))
     }
 }
 
-/// The status for a session error: 413, 503 or 500, as [`SessionError::http_status`] says.
-pub(crate) fn status_for(error: &SessionError) -> Status {
-    Status::from_code(error.http_status()).unwrap_or(Status::InternalServerError)
-}
-
-/// Logs `error` (with what the adapter was `doing`) and builds the response for it: its
-/// status and a message safe to show a visitor.
-pub(crate) fn error_response(error: &SessionError, doing: &'static str) -> Response<'static> {
-    let status = status_for(error);
-    if status == Status::PayloadTooLarge {
-        tracing::warn!(%error, doing, "session too large");
-    } else {
-        tracing::error!(%error, doing, "session error");
-    }
-    plain(status, error.public_message().into_owned())
-}
-
-/// A `text/plain` response.
-pub(crate) fn plain(status: Status, body: String) -> Response<'static> {
+/// An [`ErrorResponse`] as a Rocket response: its status and its `text/plain` body.
+pub(crate) fn render(response: ErrorResponse) -> Response<'static> {
+    let body = response.body.into_owned();
     Response::build()
-        .status(status)
+        .status(Status::new(response.status))
         .header(ContentType::Plain)
         .sized_body(body.len(), Cursor::new(body))
         .finalize()
+}
+
+pub(crate) fn status(response: &ErrorResponse) -> Status {
+    Status::new(response.status)
 }

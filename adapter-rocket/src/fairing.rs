@@ -11,17 +11,17 @@ use rocket::http::Header;
 use rocket::request::Request;
 use rocket::response::Response;
 use rocket::{Build, Phase, Rocket};
-use session_core::{
-    BoxError, ConfigError, IntoSessionBackend, SessionConfig, SessionManager, SessionResponse,
-};
+use session_core::adapter::{error_chain, ErrorResponse, HeaderOp, SessionManager};
+use session_core::backend::IntoSessionBackend;
+use session_core::store::BoxError;
+use session_core::{ConfigError, SessionConfig};
 
-use crate::error::error_response;
-use crate::guard::{Managed, Slot};
-use crate::launch::chain;
-use crate::{LaunchError, SessionSettings};
+use crate::error::render;
+use crate::guard::{LoadFailure, Managed, RequestSession};
+use crate::{LaunchError, LaunchSettings};
 
 type ManagerFuture = Pin<Box<dyn Future<Output = Result<SessionManager, LaunchError>> + Send>>;
-type Connect = Box<dyn FnOnce(SessionSettings) -> ManagerFuture + Send>;
+type Connect = Box<dyn FnOnce(LaunchSettings) -> ManagerFuture + Send>;
 
 /// Where the manager comes from, until ignition takes it.
 enum Pending {
@@ -40,7 +40,7 @@ enum Pending {
 /// A failed save replaces the response: 503 when the store is down, 413 when the session
 /// is too large, 500 otherwise, with the cause logged. Requests on one session in one
 /// process run one after another from load to save (the lock lives in `session-core`'s
-/// [`ServerSide`](session_core::ServerSide)), so concurrent `update`s are never lost.
+/// [`ServerSide`](session_core::store::ServerSide)), so concurrent `update`s are never lost.
 ///
 /// Attaching a second `SessionFairing` replaces the first (it is a singleton fairing).
 ///
@@ -49,7 +49,7 @@ enum Pending {
 /// Outside the `debug` profile launch is refused when keys are needed and would be random,
 /// as Rocket refuses to launch without its own `secret_key`. Precisely: with
 /// [`from_figment`](Self::from_figment) or [`connect`](Self::connect), a backend that asks
-/// for keys ([`SessionSettings::keys`], as a cookie backend does) without
+/// for keys ([`LaunchSettings::keys`], as a cookie backend does) without
 /// `sessions.secret_key` set aborts launch with [`LaunchError::SecretKeyRequired`]; in
 /// `debug` it gets a random key and a warning. A `secret_key`, when set, must be at least
 /// 32 bytes in every profile, and then also signs the id cookies of server-side stores.
@@ -58,7 +58,7 @@ enum Pending {
 ///
 /// # Examples
 ///
-/// A store built in code, settings from `Rocket.toml` (see [`SessionSettings`]):
+/// A store built in code, settings from `Rocket.toml` (see [`LaunchSettings`]):
 ///
 /// ```
 /// use adapter_rocket::{MemoryStore, SessionFairing};
@@ -81,9 +81,10 @@ pub struct SessionFairing {
 }
 
 impl SessionFairing {
-    /// Serves sessions from `backend` (a [`RecordStore`](session_core::RecordStore) such
-    /// as [`MemoryStore`](session_core::MemoryStore), or any
-    /// [`SessionBackend`](session_core::SessionBackend)) with `config`. An invalid
+    /// Serves sessions from `backend` (a [`RecordStore`](session_core::store::RecordStore)
+    /// such as [`MemoryStore`](crate::MemoryStore), any
+    /// [`SessionBackend`](session_core::backend::SessionBackend), or a
+    /// [`BoxedBackend`](crate::BoxedBackend) chosen at run time) with `config`. An invalid
     /// `config` aborts launch with [`LaunchError::Config`].
     pub fn new(backend: impl IntoSessionBackend, config: SessionConfig) -> Self {
         Self::pending(Pending::Ready(SessionManager::new(backend, config)))
@@ -95,7 +96,7 @@ impl SessionFairing {
     }
 
     /// Serves sessions from `backend`, with the settings of the `sessions` table of
-    /// Rocket's configuration ([`SessionSettings`]), read at ignition.
+    /// Rocket's configuration ([`LaunchSettings`]), read at ignition.
     pub fn from_figment<B>(backend: B) -> Self
     where
         B: IntoSessionBackend + Send + 'static,
@@ -123,12 +124,12 @@ impl SessionFairing {
     /// ```
     pub fn connect<F, Fut, B, E>(connect: F) -> Self
     where
-        F: FnOnce(SessionSettings) -> Fut + Send + 'static,
+        F: FnOnce(LaunchSettings) -> Fut + Send + 'static,
         Fut: Future<Output = Result<B, E>> + Send + 'static,
         B: IntoSessionBackend,
         E: Into<BoxError>,
     {
-        let connect: Connect = Box::new(move |settings: SessionSettings| {
+        let connect: Connect = Box::new(move |settings: LaunchSettings| {
             Box::pin(async move {
                 let config = settings.config().clone();
                 let backend = connect(settings)
@@ -163,7 +164,7 @@ impl SessionFairing {
             None => Err(LaunchError::AlreadyUsed),
             Some(Pending::Ready(manager)) => Ok(manager?),
             Some(Pending::Figment(connect)) => {
-                let settings = SessionSettings::from_figment(rocket.figment())?;
+                let settings = LaunchSettings::from_figment(rocket.figment())?;
                 connect(settings).await
             }
         }
@@ -192,65 +193,54 @@ impl Fairing for SessionFairing {
         match self.build_manager(&rocket).await {
             Ok(manager) => Ok(rocket.manage(Managed(manager))),
             Err(error) => {
-                tracing::error!("sessions: {}", chain(&error));
+                tracing::error!("sessions: {}", error_chain(&error));
                 Err(rocket)
             }
         }
     }
 
     async fn on_response<'r>(&self, request: &'r Request<'_>, response: &mut Response<'r>) {
-        let Some(session) = Slot::of(request).loaded() else {
+        if let Some(failure) = LoadFailure::take(request) {
+            // Rocket's catcher answered the guard's failure with its own page: give the
+            // visitor the same body adapter-axum does.
+            *response = render(failure);
+            return;
+        }
+        let Some(lazy) = RequestSession::of(request) else {
             return;
         };
-        let Some(Managed(manager)) = request.rocket().state::<Managed>() else {
-            return;
-        };
-        match manager.save(session).await {
-            Ok(saved) => {
+        match lazy.finish().await {
+            Ok(Some(plan)) => {
                 tracing::debug!(
-                    set_cookie = saved.set_cookie.is_some(),
+                    set_cookie = plan.set_cookie.is_some(),
                     status = response.status().code,
                     "session saved"
                 );
-                add_headers(response, &saved);
-            }
-            Err(error) => *response = error_response(&error, "saving the session"),
-        }
-    }
-}
-
-/// Copies the headers the save calls for into `response`.
-fn add_headers(response: &mut Response<'_>, saved: &SessionResponse) {
-    for (name, value) in saved.headers() {
-        let header = Header::new(name, value.to_owned());
-        match name {
-            "vary" => {
-                if !varies_on_cookie(response) {
-                    response.adjoin_header(header);
+                let vary: Vec<String> = response.headers().get("Vary").map(str::to_owned).collect();
+                for op in plan.header_ops(vary.iter().map(String::as_str)) {
+                    apply(response, op);
                 }
             }
-            // A response that sets a session cookie must never be cached, whatever the
-            // handler said.
-            "cache-control" => {
-                response.set_header(header);
-            }
-            // `set-cookie`, and headers added to `SessionResponse` later, as they are.
-            _ => {
-                response.adjoin_header(header);
+            Ok(None) => {}
+            Err(error) => {
+                let failure = ErrorResponse::for_error(&error);
+                failure.log(&error, "saving the session");
+                *response = render(failure);
             }
         }
     }
 }
 
-fn varies_on_cookie(response: &Response<'_>) -> bool {
-    response
-        .headers()
-        .get("Vary")
-        .flat_map(|value| value.split(','))
-        .any(|field| {
-            let field = field.trim();
-            field == "*" || field.eq_ignore_ascii_case("cookie")
-        })
+/// Applies one header operation: translation, nothing decided here.
+fn apply(response: &mut Response<'_>, op: HeaderOp) {
+    match op {
+        HeaderOp::Append { name, value } => {
+            response.adjoin_header(Header::new(name, value));
+        }
+        HeaderOp::Replace { name, value } => {
+            response.set_header(Header::new(name, value));
+        }
+    }
 }
 
 impl fmt::Debug for SessionFairing {

@@ -1,34 +1,52 @@
 //! The [`Session`] request guard, its [`Sentinel`] and its [`SessionRejection`].
 
 use std::ops::Deref;
+use std::sync::{Mutex, PoisonError};
 
 use rocket::http::Status;
 use rocket::outcome::Outcome;
 use rocket::request::{self, FromRequest, Request};
 use rocket::{Ignite, Rocket, Sentinel};
-use session_core::{SessionError, SessionManager};
-use tokio::sync::OnceCell;
+use session_core::adapter::{ErrorResponse, LazySession, SessionManager};
+use session_core::SessionError;
 
 /// What the fairing manages at ignition: the manager every guard loads with.
 pub(crate) struct Managed(pub(crate) SessionManager);
 
-/// One request's session, loaded on first use, in the request's local cache: a second
-/// guard in the same request gets the same handle, and the fairing's `on_response` finds
-/// what the guard loaded.
-#[derive(Default)]
-pub(crate) struct Slot {
-    session: OnceCell<session_core::Session>,
+/// The request's [`LazySession`], in the request's local cache: a second guard in the same
+/// request gets the same session, and the fairing's `on_response` finds what the guard
+/// loaded. `None` when no guard ran.
+pub(crate) struct RequestSession(pub(crate) Option<LazySession>);
+
+impl RequestSession {
+    /// The request's session, if a guard opened one.
+    pub(crate) fn of<'r>(request: &'r Request<'_>) -> Option<&'r LazySession> {
+        request.local_cache(|| RequestSession(None)).0.as_ref()
+    }
 }
 
-impl Slot {
-    /// The slot of `request` (an empty one if no guard ran).
-    pub(crate) fn of<'r>(request: &'r Request<'_>) -> &'r Slot {
-        request.local_cache(Slot::default)
+/// A guard's failure to load, for the fairing to answer with `session-core`'s body
+/// (Rocket's catchers only see the status).
+#[derive(Default)]
+pub(crate) struct LoadFailure(Mutex<Option<ErrorResponse>>);
+
+impl LoadFailure {
+    /// The failure recorded for `request`, taken (so it is answered once).
+    pub(crate) fn take(request: &Request<'_>) -> Option<ErrorResponse> {
+        request
+            .local_cache(LoadFailure::default)
+            .0
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .take()
     }
 
-    /// The session if a guard loaded it.
-    pub(crate) fn loaded(&self) -> Option<&session_core::Session> {
-        self.session.get()
+    fn record(request: &Request<'_>, response: ErrorResponse) {
+        *request
+            .local_cache(LoadFailure::default)
+            .0
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner) = Some(response);
     }
 }
 
@@ -44,7 +62,7 @@ impl Slot {
 /// | outcome | when |
 /// |---|---|
 /// | success | the session, or a fresh anonymous one for a missing, forged, expired or unknown cookie |
-/// | error 503 | the store failed (the cause is logged): never a silent logout |
+/// | error 503 | the store failed (the cause is logged): never a silent logout; the body is `session-core`'s [`ErrorResponse`], as on Axum |
 /// | error 500 | no [`SessionFairing`](crate::SessionFairing) is attached (normally caught at launch by the sentinel) |
 ///
 /// # Sentinel
@@ -117,19 +135,29 @@ impl<'r> FromRequest<'r> for Session {
             tracing::error!(path = %request.uri().path(), "{rejection}");
             return Outcome::Error((Status::InternalServerError, rejection));
         };
-        let loaded = Slot::of(request)
-            .session
-            .get_or_try_init(|| {
-                let cookie = manager.find_cookie(request.headers().get("Cookie"));
-                async move { manager.load(cookie.as_deref()).await }
-            })
-            .await;
-        match loaded {
-            Ok(session) => Outcome::Success(Session(session.clone())),
+        let opened = request.local_cache(|| {
+            let headers = request.headers().get("Cookie").map(str::as_bytes);
+            let cookie = manager.find_cookie(headers);
+            RequestSession(Some(manager.request(cookie.as_deref())))
+        });
+        let Some(lazy) = &opened.0 else {
+            // The fairing looked first (a response for a request no guard had run on):
+            // cannot happen before a handler, but never panic.
+            return Outcome::Error((
+                Status::InternalServerError,
+                SessionRejection::MissingFairing,
+            ));
+        };
+        match lazy.session().await {
+            Ok(session) => Outcome::Success(Session(session)),
             Err(error) => {
-                // An outage must not look like a logout: the request fails instead.
-                tracing::error!(%error, "could not load the session");
-                Outcome::Error((Status::ServiceUnavailable, SessionRejection::Load(error)))
+                // An outage must not look like a logout: the request fails instead, and
+                // the fairing answers with the same body as adapter-axum.
+                let response = ErrorResponse::for_error(&error);
+                response.log(&error, "loading the session");
+                let status = Status::new(response.status);
+                LoadFailure::record(request, response);
+                Outcome::Error((status, SessionRejection::Load(error)))
             }
         }
     }
@@ -154,7 +182,7 @@ impl Sentinel for Session {
 /// | variant | status |
 /// |---|---|
 /// | [`MissingFairing`](Self::MissingFairing) | 500 |
-/// | [`Load`](Self::Load) | 503; the cause is logged |
+/// | [`Load`](Self::Load) | 503 for a store that is down, else 500; the cause is logged |
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum SessionRejection {

@@ -1,29 +1,26 @@
 //! [`LaunchError`]: why [`SessionFairing`](crate::SessionFairing) aborted launch.
 
-use std::error::Error as StdError;
-
-use session_core::{BoxError, ConfigError, KeyError};
+use session_core::keys::KeyError;
+use session_core::store::BoxError;
+use session_core::{ConfigError, SettingsError};
 
 /// Why [`SessionFairing`](crate::SessionFairing) aborted Rocket's launch at ignition.
 ///
-/// The fairing logs it (with its causes) and fails, and Rocket then refuses to launch
-/// naming the fairing, as `rocket_db_pools` does.
+/// The fairing logs it (with its causes, through
+/// [`error_chain`](session_core::adapter::error_chain)) and fails, and Rocket then refuses
+/// to launch naming the fairing, as `rocket_db_pools` does.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum LaunchError {
     /// The `sessions` table of Rocket's configuration is malformed or has an unknown key.
     #[error("invalid `sessions` table in Rocket's configuration (Rocket.toml or ROCKET_SESSIONS)")]
-    Settings(#[source] Box<rocket::figment::Error>),
-    /// A duration setting is not a positive number of seconds.
-    #[error("`sessions.{setting}` must be a number of seconds greater than zero, not {value}")]
-    Duration {
-        /// The setting.
-        setting: &'static str,
-        /// What it was set to.
-        value: f64,
-    },
-    /// A secret key could not be used (too short) or a random one could not be drawn.
-    #[error("could not make the session keys from `sessions.secret_key`")]
+    Figment(#[source] Box<rocket::figment::Error>),
+    /// A setting cannot be used: a duration that is not a positive number of seconds, a
+    /// secret key shorter than 32 bytes, settings that cannot work together.
+    #[error("invalid `sessions` settings")]
+    Settings(#[from] SettingsError),
+    /// A random key could not be drawn (debug profile without a secret key).
+    #[error("could not draw a random session key")]
     Key(#[from] KeyError),
     /// Keys were needed outside the `debug` profile and `sessions.secret_key` is not set.
     #[error(
@@ -35,8 +32,7 @@ pub enum LaunchError {
         /// The selected profile.
         profile: String,
     },
-    /// The settings cannot work together (an invalid cookie name, `SameSite=None` without
-    /// `Secure`...).
+    /// The backend cannot work with the settings (a cookie backend given other keys).
     #[error("invalid session settings")]
     Config(#[from] ConfigError),
     /// The store could not be set up or reached.
@@ -45,19 +41,4 @@ pub enum LaunchError {
     /// The fairing was already ignited once (it is attached to one Rocket instance).
     #[error("this `SessionFairing` was already used; attach a new one to each Rocket instance")]
     AlreadyUsed,
-}
-
-/// `error` and its causes on one line, each cause once.
-pub(crate) fn chain(error: &(dyn StdError + 'static)) -> String {
-    let mut text = error.to_string();
-    let mut source = error.source();
-    while let Some(cause) = source {
-        let cause_text = cause.to_string();
-        if !text.contains(&cause_text) {
-            text.push_str(": ");
-            text.push_str(&cause_text);
-        }
-        source = cause.source();
-    }
-    text
 }

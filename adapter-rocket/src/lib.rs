@@ -57,8 +57,9 @@
 //! # Configuration
 //!
 //! In code with [`SessionFairing::new`], or from Rocket's configuration with
-//! [`SessionFairing::from_figment`] / [`SessionFairing::connect`] and a `sessions` table
-//! ([`SessionSettings`] lists every key):
+//! [`SessionFairing::from_figment`] / [`SessionFairing::connect`] and a `sessions` table,
+//! read into `session-core`'s [`SessionSettings`] (the type Axum apps read from `SESSION_*`
+//! variables; it lists every key) and handed to `connect` as [`LaunchSettings`]:
 //!
 //! ```toml
 //! [default.sessions]
@@ -68,7 +69,8 @@
 //!
 //! Outside the `debug` profile, a backend that needs keys refuses to launch without
 //! `sessions.secret_key`, as Rocket does without its `secret_key`; see
-//! [`SessionFairing`]'s "Secret keys".
+//! [`SessionFairing`]'s "Secret keys". To choose the backend at run time, box it:
+//! [`BoxedBackend`] (see `examples/rocket_runtime_backend.rs`).
 //!
 //! # Errors in handlers
 //!
@@ -91,13 +93,17 @@ mod launch;
 mod settings;
 
 pub use session_core;
+pub use session_core::adapter::SessionManager;
+pub use session_core::backend::BoxedBackend;
+pub use session_core::keys::{Key, KeyRing};
+pub use session_core::store::MemoryStore;
 pub use session_core::{
-    ConfigError, Flash, IntoSessionBackend, Key, KeyRing, MemoryStore, RecordStore, SameSite,
-    SessionBackend, SessionConfig, SessionError, SessionManager, StoreError,
+    ConfigError, Flash, Refresh, SameSite, SessionConfig, SessionError, SessionKey,
+    SessionSettings, SettingsError,
 };
 
 pub use crate::error::Error;
 pub use crate::fairing::SessionFairing;
 pub use crate::guard::{Session, SessionRejection};
 pub use crate::launch::LaunchError;
-pub use crate::settings::SessionSettings;
+pub use crate::settings::LaunchSettings;

@@ -7,7 +7,7 @@ mod common;
 use std::sync::Arc;
 
 use adapter_rocket::{
-    LaunchError, MemoryStore, Session, SessionConfig, SessionFairing, SessionSettings,
+    LaunchError, LaunchSettings, MemoryStore, Session, SessionConfig, SessionFairing,
 };
 use common::{app, cookie_pair, store};
 use rocket::figment::Figment;
@@ -77,7 +77,7 @@ async fn bad_settings_abort_launch_and_name_the_problem() {
         ),
         (
             debug_figment().merge(("sessions.idle_timeout", -5)),
-            "`sessions.idle_timeout` must be a number of seconds greater than zero",
+            "`idle_timeout` must be a number of seconds greater than zero",
         ),
         (
             debug_figment().merge(("sessions.same_site", "sometimes")),
@@ -89,7 +89,7 @@ async fn bad_settings_abort_launch_and_name_the_problem() {
         ),
     ];
     for (figment, expected) in cases {
-        let error = SessionSettings::from_figment(&figment).err().unwrap();
+        let error = LaunchSettings::from_figment(&figment).err().unwrap();
         let message = chain(&error);
         assert!(message.contains(expected), "{message:?} lacks {expected:?}");
 
@@ -123,7 +123,7 @@ async fn keys_outside_debug_need_a_secret_key() {
             Ok::<_, LaunchError>(MemoryStore::default())
         })
     }
-    let release = SessionSettings::from_figment(&release_figment()).unwrap();
+    let release = LaunchSettings::from_figment(&release_figment()).unwrap();
     assert!(matches!(
         release.keys(),
         Err(LaunchError::SecretKeyRequired { ref profile }) if profile == "release"
@@ -142,7 +142,7 @@ async fn keys_outside_debug_need_a_secret_key() {
         .is_ok());
 
     // debug: a random key.
-    let debug = SessionSettings::from_figment(&debug_figment()).unwrap();
+    let debug = LaunchSettings::from_figment(&debug_figment()).unwrap();
     assert!(debug.keys().is_ok() && !debug.has_secret_key());
     assert!(launch(rocket::custom(debug_figment()).attach(needs_keys()))
         .await
@@ -185,12 +185,5 @@ async fn figment_settings_shape_the_cookie_and_the_secret_signs_ids() {
 }
 
 fn chain(error: &(dyn std::error::Error + 'static)) -> String {
-    let mut text = error.to_string();
-    let mut source = error.source();
-    while let Some(cause) = source {
-        text.push_str(": ");
-        text.push_str(&cause.to_string());
-        source = cause.source();
-    }
-    text
+    adapter_rocket::session_core::adapter::error_chain(error)
 }

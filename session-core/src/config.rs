@@ -163,8 +163,10 @@ impl SessionConfig {
     ///
     /// Server-side sessions sign their id cookies with the
     /// [`purpose::ID_COOKIE`] subkey, so a forged id is refused before any store lookup.
-    /// Cookie backends sign with their own subkeys of the same ring and refuse a config
-    /// whose keys differ from theirs, so keys are never silently ignored.
+    /// The cookie backend (`session-cookie`'s `CookieBackend`) signs with its own subkeys
+    /// of the same ring and refuses a config whose keys differ from its own, so keys are
+    /// never silently ignored. The one exception is the Flask-compatible cookie backend,
+    /// which signs exactly as Flask does, with Flask's `SECRET_KEY` as given.
     pub fn with_keys(mut self, keys: KeyRing) -> Self {
         self.keys = Some(AppKeys {
             id_cookie: keys.derive(purpose::ID_COOKIE),

@@ -103,9 +103,13 @@ impl LazySession {
             accessed: taken.accessed,
         };
         let manager = &self.manager;
-        let cx = Context::new(manager.config(), manager.now());
-        let cookie = manager.backend().save(outcome, cx).await?;
-        let set_cookie = manager.set_cookie(&cookie);
+        let now = manager.now();
+        let cookie = manager
+            .backend()
+            .save(outcome, Context::new(manager.config(), now))
+            .await?;
+        // One instant for the deadline the backend set and the Max-Age counted from it.
+        let set_cookie = manager.set_cookie(&cookie, now);
         Ok(Some(ResponsePlan {
             no_store: set_cookie.is_some(),
             set_cookie,

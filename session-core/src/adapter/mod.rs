@@ -139,22 +139,28 @@ impl SessionManager {
         LazySession::new(self.clone(), cookie.map(str::to_owned))
     }
 
-    /// The `Set-Cookie` for a cookie update, with every configured attribute; `None` for
-    /// [`CookieUpdate::Unchanged`].
-    pub fn set_cookie(&self, update: &CookieUpdate) -> Option<Cookie<'static>> {
+    /// The `Set-Cookie` for a cookie update sent at `now`, with every configured
+    /// attribute; `None` for [`CookieUpdate::Unchanged`].
+    pub fn set_cookie(&self, update: &CookieUpdate, now: Timestamp) -> Option<Cookie<'static>> {
         match update {
             CookieUpdate::Set { value, expires_at } => {
-                Some(self.session_cookie(value.clone(), *expires_at))
+                Some(self.session_cookie(value.clone(), *expires_at, now))
             }
             CookieUpdate::Remove => Some(self.removal_cookie()),
             CookieUpdate::Unchanged => None,
         }
     }
 
-    /// The session cookie: a browser-session cookie, or, with `expires_at`, a persistent
-    /// one whose `Max-Age` (whole seconds, rounded down) and `Expires` end at that
-    /// server-side deadline, so the browser never keeps a cookie the server has ended.
-    pub fn session_cookie(&self, value: String, expires_at: Option<Timestamp>) -> Cookie<'static> {
+    /// The session cookie sent at `now`: a browser-session cookie, or, with `expires_at`,
+    /// a persistent one whose `Max-Age` (whole seconds from `now`, rounded down) and
+    /// `Expires` end at that server-side deadline, so the browser never keeps a cookie the
+    /// server has ended.
+    pub fn session_cookie(
+        &self,
+        value: String,
+        expires_at: Option<Timestamp>,
+        now: Timestamp,
+    ) -> Cookie<'static> {
         let config = self.config();
         let mut cookie = Cookie::build((config.cookie_name().to_owned(), value))
             .path(config.path().to_owned())
@@ -165,7 +171,7 @@ impl SessionManager {
             cookie = cookie.domain(domain.to_owned());
         }
         if let Some(expires_at) = expires_at {
-            let left = expires_at.duration_since(self.now());
+            let left = expires_at.duration_since(now);
             let max_age = CookieDuration::try_from(left).unwrap_or(CookieDuration::MAX);
             cookie = cookie
                 .max_age(CookieDuration::seconds(max_age.whole_seconds()))
@@ -177,7 +183,7 @@ impl SessionManager {
     /// A cookie that removes the session cookie: same name, path, domain and attributes,
     /// empty value, expired.
     pub fn removal_cookie(&self) -> Cookie<'static> {
-        let mut cookie = self.session_cookie(String::new(), None);
+        let mut cookie = self.session_cookie(String::new(), None, Timestamp::from_unix_millis(0));
         cookie.make_removal();
         cookie
     }
