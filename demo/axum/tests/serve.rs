@@ -1,6 +1,6 @@
 //! The demo binary as a user runs it: started as a process on a free port, driven over
 //! real HTTP, stopped with SIGTERM. (The full contract suite lives in
-//! `session-conformance`'s end-to-end tests; this checks the binary's own startup,
+//! `session-e2e`; this checks the binary's own startup,
 //! shutdown and a walk through every route.)
 
 #![allow(clippy::unwrap_used)]
@@ -192,7 +192,7 @@ async fn every_route_on_the_memory_backend() {
 #[tokio::test(flavor = "multi_thread")]
 async fn default_sqlite_file_keeps_sessions_across_a_restart() {
     let dir = tempfile::tempdir().unwrap();
-    let flags = ["--secret-key", "any string at all"];
+    let flags = ["--secret-key", "any string of at least 32 bytes will do"];
     let demo = Demo::start(dir.path(), &flags);
     assert!(
         dir.path().join("demo-sessions.db").exists(),
@@ -216,4 +216,31 @@ async fn default_sqlite_file_keeps_sessions_across_a_restart() {
         .unwrap();
     assert_eq!(show.text().await.unwrap(), "ada");
     assert!(demo.stop().success());
+}
+
+#[test]
+fn a_short_secret_is_refused_at_startup_with_advice() {
+    let dir = tempfile::tempdir().unwrap();
+    for short in ["", "hunter2"] {
+        let output = Command::new(env!("CARGO_BIN_EXE_demo-axum"))
+            .args([
+                "--addr",
+                "127.0.0.1:0",
+                "--backend",
+                "memory",
+                "--secret-key",
+                short,
+            ])
+            .current_dir(dir.path())
+            .env_remove("SESSION_SECRET_KEY")
+            .output()
+            .unwrap();
+        assert!(!output.status.success(), "{short:?} must be refused");
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert!(stderr.contains("openssl rand"), "{short:?}: {stderr}");
+        assert!(
+            !stderr.contains(short) || short.is_empty(),
+            "the secret is not echoed"
+        );
+    }
 }

@@ -57,7 +57,7 @@ enum Error {
     #[error("`{0}` is not a HOST:PORT address")]
     Addr(String, #[source] Option<std::io::Error>),
     #[error(transparent)]
-    Key(#[from] adapter_rocket::session_core::KeyError),
+    Settings(#[from] adapter_rocket::SettingsError),
     #[error(transparent)]
     Startup(#[from] demo_support::StartupError),
     #[error("could not listen on {addr}")]

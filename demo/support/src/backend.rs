@@ -1,19 +1,25 @@
 //! From flags to a [`SessionManager`]: the session configuration and the one place that
-//! picks a backend.
+//! picks a backend, at run time, as a [`BoxedBackend`].
 
-use session_cookie::{CookieStore, FlaskCookieStore};
-use session_core::{BoxError, ConfigError, KeyError, MemoryStore, SessionConfig, SessionManager};
+use session_cookie::{CookieBackend, FlaskCookieBackend};
+use session_core::adapter::SessionManager;
+use session_core::backend::{BoxedBackend, IntoSessionBackend};
+use session_core::store::{BoxError, MemoryStore};
+use session_core::{ConfigError, SessionConfig, SessionSettings, SettingsError};
 use session_redis::{FlaskSessionStore, RedisStore};
 use session_sqlite::SqliteStore;
 
 use crate::{BackendKind, CommonArgs, Secret};
 
-/// The purpose the server-side id cookies' signing key is derived for.
-const ID_COOKIE_KEYS: &str = "server-side session id cookie";
-
-/// The session configuration the flags ask for: `Secure` unless `--insecure-cookie`,
-/// the timeouts, permanent sessions with `--lifetime`, and id cookies signed with a key
-/// derived from the secret (so a forged id is refused before any store lookup).
+/// The session configuration the flags ask for, on top of what the library's
+/// [`SessionSettings`] read from `SESSION_*` variables: `Secure` unless
+/// `--insecure-cookie`, the timeouts, permanent sessions with `--lifetime`, and the app's
+/// keys from the secret (id cookies signed, so a forged id is refused before any store
+/// lookup).
+///
+/// # Errors
+///
+/// When a `SESSION_*` variable cannot be used.
 ///
 /// # Examples
 ///
@@ -28,20 +34,25 @@ const ID_COOKIE_KEYS: &str = "server-side session id cookie";
 ///     common: CommonArgs,
 /// }
 /// let cli = Cli::try_parse_from(["demo", "--insecure-cookie", "--lifetime", "60"])?;
-/// let config = session_config(&cli.common, &Secret::new(Some("s"))?);
+/// let config = session_config(&cli.common, &Secret::new(None)?)?;
 /// assert!(!config.secure());
 /// assert!(config.permanent_by_default());
 /// assert_eq!(config.lifetime(), Duration::from_secs(60));
+/// assert!(config.keys().is_some());
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
-pub fn session_config(args: &CommonArgs, secret: &Secret) -> SessionConfig {
-    session_config_without_keys(args).with_keys(secret.keys(ID_COOKIE_KEYS))
+pub fn session_config(args: &CommonArgs, secret: &Secret) -> Result<SessionConfig, StartupError> {
+    Ok(session_config_without_keys(args)?.with_keys(secret.keys().clone()))
 }
 
 /// [`session_config`] with bare id cookies, as Flask-Session issues them (it no longer
 /// signs its ids), so a Flask-Session app and the demo can read each other's cookies.
-fn session_config_without_keys(args: &CommonArgs) -> SessionConfig {
-    let mut config = SessionConfig::default().with_secure(!args.insecure_cookie);
+fn session_config_without_keys(args: &CommonArgs) -> Result<SessionConfig, StartupError> {
+    // The secret comes from the flag (which also reads SESSION_SECRET_KEY): the settings
+    // read from the environment supply everything else.
+    let settings = SessionSettings::from_env()?;
+    let base = settings.config()?;
+    let mut config = base.with_secure(!args.insecure_cookie);
     if let Some(idle) = args.idle_timeout {
         config = config.with_idle_timeout(idle);
     }
@@ -51,12 +62,13 @@ fn session_config_without_keys(args: &CommonArgs) -> SessionConfig {
     if let Some(lifetime) = args.lifetime {
         config = config.with_lifetime(lifetime).with_permanent(true);
     }
-    config
+    Ok(config)
 }
 
 /// Connects the backend the flags name and pairs it with [`session_config`].
 ///
-/// Every backend is chosen in the one `match` below.
+/// Every backend is chosen in the one `match` below, each arm a [`BoxedBackend`]: the
+/// run-time choice the library supports on both frameworks.
 ///
 /// # Errors
 ///
@@ -85,46 +97,55 @@ pub async fn session_manager(
     args: &CommonArgs,
     secret: &Secret,
 ) -> Result<SessionManager, StartupError> {
-    let config = session_config(args, secret);
+    let (backend, config) = backend(args, secret).await?;
+    Ok(SessionManager::new(backend, config)?)
+}
+
+/// The backend the flags name, boxed, and the configuration it runs with.
+async fn backend(
+    args: &CommonArgs,
+    secret: &Secret,
+) -> Result<(BoxedBackend, SessionConfig), StartupError> {
+    let config = session_config(args, secret)?;
     let url = args.database_url().unwrap_or_default();
     let unreachable = |source: BoxError| StartupError::Connect {
         backend: args.backend,
         source,
     };
-    let manager = match args.backend {
-        BackendKind::Memory => SessionManager::new(MemoryStore::default(), config)?,
+    Ok(match args.backend {
+        BackendKind::Memory => (MemoryStore::default().into_boxed(), config),
         BackendKind::Sqlite => {
             let store = SqliteStore::connect(url)
                 .await
                 .map_err(|e| unreachable(e.into()))?;
-            SessionManager::new(store, config)?
+            (store.into_boxed(), config)
         }
         BackendKind::Redis => {
             let store = RedisStore::connect(url)
                 .await
                 .map_err(|e| unreachable(e.into()))?;
-            SessionManager::new(store, config)?
+            (store.into_boxed(), config)
         }
         BackendKind::FlaskRedis => {
-            let config = session_config_without_keys(args);
+            let config = session_config_without_keys(args)?;
             let store = FlaskSessionStore::connect(url, &config)
                 .await
                 .map_err(|e| unreachable(e.into()))?;
-            SessionManager::new(store, config)?
+            (store.into_boxed(), config)
         }
-        BackendKind::Cookie => {
-            SessionManager::new(CookieStore::new(secret.keys("cookie session")), config)?
-        }
+        BackendKind::Cookie => (
+            CookieBackend::new(secret.keys().clone()).into_boxed(),
+            config,
+        ),
         BackendKind::FlaskCookie => {
-            // Flask's SECRET_KEY is the string itself; without one, the random master key.
+            // Flask's SECRET_KEY is the string itself; without one, the random key's bytes.
             let flask_secret = secret.given().map_or_else(
-                || secret.master().as_bytes().to_vec(),
+                || secret.keys().signing().as_bytes().to_vec(),
                 |given| given.as_bytes().to_vec(),
             );
-            SessionManager::new(FlaskCookieStore::new(flask_secret), config)?
+            (FlaskCookieBackend::new(flask_secret).into_boxed(), config)
         }
-    };
-    Ok(manager)
+    })
 }
 
 /// A one-line description of where sessions live, for the startup message: the backend
@@ -169,9 +190,9 @@ pub enum StartupError {
     /// The flags make an impossible session configuration.
     #[error("invalid session settings")]
     Config(#[from] ConfigError),
-    /// The key could not be made.
+    /// The secret or a `SESSION_*` setting cannot be used.
     #[error(transparent)]
-    Key(#[from] KeyError),
+    Settings(#[from] SettingsError),
 }
 
 #[cfg(test)]

@@ -20,7 +20,8 @@
 //! }
 //!
 //! # tokio::runtime::Builder::new_current_thread().enable_all().build()?.block_on(async {
-//! let cli = Cli::try_parse_from(["demo-axum", "--backend", "memory", "--secret-key", "s3cret"])?;
+//! let secret = "a demo secret, at least thirty-two bytes long";
+//! let cli = Cli::try_parse_from(["demo-axum", "--backend", "memory", "--secret-key", secret])?;
 //! let secret = Secret::new(cli.common.secret_key.as_deref())?;
 //! let manager = session_manager(&cli.common, &secret).await?;
 //! assert!(manager.config().secure());
@@ -46,8 +47,6 @@ mod secret;
 mod templates;
 mod validate;
 
-use std::error::Error;
-
 pub use crate::args::{BackendKind, CommonArgs};
 pub use crate::backend::{describe, session_config, session_manager, StartupError};
 pub use crate::secret::Secret;
@@ -56,26 +55,7 @@ pub use crate::validate::{username, welcome, InvalidUsername};
 /// What rendering a page can fail with.
 pub use minijinja::Error as TemplateError;
 
-/// An error and its causes on one line, each cause once (many errors repeat their
-/// source's message in their own).
-///
-/// # Examples
-///
-/// ```
-/// let inner = std::io::Error::other("disk full");
-/// let outer = session_core::StoreError::Unavailable(Box::new(inner));
-/// assert_eq!(demo_support::error_chain(&outer), "the session store is unavailable: disk full");
-/// ```
-pub fn error_chain(error: &(dyn Error + 'static)) -> String {
-    let mut text = error.to_string();
-    let mut source = error.source();
-    while let Some(cause) = source {
-        let cause_text = cause.to_string();
-        if !text.contains(&cause_text) {
-            text.push_str(": ");
-            text.push_str(&cause_text);
-        }
-        source = cause.source();
-    }
-    text
-}
+/// An error and its causes on one line, each cause once: the library's
+/// [`error_chain`](session_core::adapter::error_chain), the one helper both demos and both
+/// adapters use.
+pub use session_core::adapter::error_chain;

@@ -1,41 +1,38 @@
-//! The demo's keys, derived from `--secret-key`.
+//! The demo's keys, from `--secret-key`, by the library's rule for secrets.
 
 use std::fmt;
 
-use session_core::{Key, KeyError, KeyRing};
-use sha2::{Digest, Sha256};
-
-/// Domain separation, so the demo's master key is not the SHA-256 of the bare secret that
-/// some other program might also compute.
-const DERIVATION_LABEL: &[u8] = b"sessions demo: master key from --secret-key, v1\0";
+use session_core::keys::{Key, KeyRing};
+use session_core::SettingsError;
 
 /// The demo's secret: `--secret-key` as given (for Flask-compatible backends, which derive
-/// keys the way Flask does from the string itself), and a master key the demo's own keys
-/// are derived from.
+/// keys the way Flask does from the string itself) and the app's [`KeyRing`] made from it
+/// as `session_core::SessionSettings` makes one: every key the demo uses is derived from
+/// that ring under a label of `session_core::keys::purpose`.
 ///
-/// `--secret-key` takes any string, so the master key is `SHA-256(label || secret)`:
-/// always 32 bytes, whatever the secret's length. Hashing adds no strength: a short or
-/// guessable secret stays guessable, so production deployments should pass 32+ random
-/// bytes (`openssl rand -base64 48`). Without a secret, a random 64-byte key is drawn and
-/// every session ends when the demo restarts.
+/// A given secret must be at least 32 bytes (`openssl rand -base64 48`); an empty one (an
+/// unset variable in a compose file) is refused, never hashed into a key anyone who reads
+/// the source could recompute. Only when no secret is given at all is a random 64-byte key
+/// drawn, and every session ends when the demo restarts.
 ///
 /// # Examples
 ///
 /// ```
 /// use demo_support::Secret;
 ///
-/// let a = Secret::new(Some("hunter2"))?;
-/// let b = Secret::new(Some("hunter2"))?;
-/// assert_eq!(a.keys("id cookie"), b.keys("id cookie"), "same secret, same keys");
-/// assert_ne!(a.keys("id cookie"), a.keys("cookie"), "one subkey per purpose");
-/// assert!(format!("{a:?}").contains("REDACTED"));
+/// let secret = "a demo secret, at least thirty-two bytes long";
+/// assert_eq!(Secret::new(Some(secret))?.keys(), Secret::new(Some(secret))?.keys());
+/// assert!(format!("{:?}", Secret::new(Some(secret))?).contains("REDACTED"));
 /// assert!(Secret::new(None)?.is_random());
-/// # Ok::<(), session_core::KeyError>(())
+///
+/// let short = Secret::new(Some("")).unwrap_err().to_string();
+/// assert!(short.contains("openssl rand"), "{short}");
+/// # Ok::<(), session_core::SettingsError>(())
 /// ```
 #[derive(Clone)]
 pub struct Secret {
     given: Option<String>,
-    master: Key,
+    keys: KeyRing,
 }
 
 impl Secret {
@@ -43,21 +40,18 @@ impl Secret {
     ///
     /// # Errors
     ///
-    /// [`KeyError::RandomSource`] when no secret is given and the operating system cannot
-    /// supply random bytes.
-    pub fn new(given: Option<&str>) -> Result<Self, KeyError> {
-        let master = match given {
-            Some(secret) => Key::try_from_bytes(
-                &Sha256::new()
-                    .chain_update(DERIVATION_LABEL)
-                    .chain_update(secret.as_bytes())
-                    .finalize(),
-            )?,
-            None => Key::generate()?,
+    /// [`SettingsError::Key`] when the secret is shorter than 32 bytes (or, without one,
+    /// the operating system cannot supply random bytes).
+    pub fn new(given: Option<&str>) -> Result<Self, SettingsError> {
+        let keys = match given {
+            // The library's one rule for secrets (at least 32 bytes), as `SessionSettings`
+            // applies it to `SESSION_SECRET_KEY`.
+            Some(secret) => KeyRing::new(Key::try_from_secret(secret)?),
+            None => KeyRing::new(Key::generate()?),
         };
         Ok(Self {
             given: given.map(str::to_owned),
-            master,
+            keys,
         })
     }
 
@@ -72,15 +66,9 @@ impl Secret {
         self.given.as_deref()
     }
 
-    /// The master key.
-    pub fn master(&self) -> &Key {
-        &self.master
-    }
-
-    /// A key ring holding the master key's subkey for `purpose`, so each use of the secret
-    /// (signing id cookies, signing or encrypting cookie sessions) has its own key.
-    pub fn keys(&self, purpose: &str) -> KeyRing {
-        KeyRing::new(self.master.derive(purpose))
+    /// The app's key ring: what `SessionConfig::with_keys` and the cookie backend take.
+    pub fn keys(&self) -> &KeyRing {
+        &self.keys
     }
 }
 
@@ -88,7 +76,7 @@ impl fmt::Debug for Secret {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Secret")
             .field("random", &self.is_random())
-            .field("master", &self.master)
+            .field("signing_key", &self.keys.signing())
             .field("given", &"REDACTED")
             .finish()
     }
@@ -98,27 +86,25 @@ impl fmt::Debug for Secret {
 mod tests {
     use super::*;
 
+    const SECRET: &str = "a much longer secret than thirty-two bytes, clearly";
+
     #[test]
-    fn any_string_makes_a_key_even_an_empty_one() -> Result<(), KeyError> {
-        for secret in [
-            "",
-            "x",
-            "a much longer secret than thirty-two bytes, clearly",
-        ] {
-            let secret = Secret::new(Some(secret))?;
-            assert_eq!(secret.master().as_bytes().len(), 32);
-            assert!(!secret.is_random());
+    fn short_and_empty_secrets_are_refused_with_advice() {
+        for short in ["", "x", &SECRET[..31]] {
+            let error = Secret::new(Some(short)).err().map(|e| e.to_string());
+            let error = error.unwrap_or_default();
+            assert!(error.contains("openssl rand"), "{short:?}: {error}");
         }
-        Ok(())
     }
 
     #[test]
-    fn different_secrets_make_different_keys_and_random_ones_differ() -> Result<(), KeyError> {
+    fn different_secrets_make_different_keys_and_random_ones_differ() -> Result<(), SettingsError> {
+        let other = "another secret, also longer than thirty-two bytes";
         assert_ne!(
-            Secret::new(Some("a"))?.master(),
-            Secret::new(Some("b"))?.master()
+            Secret::new(Some(SECRET))?.keys(),
+            Secret::new(Some(other))?.keys()
         );
-        assert_ne!(Secret::new(None)?.master(), Secret::new(None)?.master());
+        assert_ne!(Secret::new(None)?.keys(), Secret::new(None)?.keys());
         Ok(())
     }
 }

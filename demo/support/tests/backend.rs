@@ -5,6 +5,34 @@
 
 use clap::Parser;
 use demo_support::{session_manager, CommonArgs, Secret, StartupError};
+use session_core::adapter::SessionManager;
+
+const SECRET: &str = "a demo secret for the tests, at least 32 bytes";
+const OTHER_SECRET: &str = "another deployment's secret, also 32+ bytes";
+
+/// One request that stores `username = ada`; the session cookie's value.
+async fn log_in(manager: &SessionManager) -> Option<String> {
+    let request = manager.request(None);
+    request
+        .session()
+        .await
+        .unwrap()
+        .insert("username", "ada")
+        .unwrap();
+    let plan = request.finish().await.unwrap().unwrap();
+    plan.cookie_value().map(str::to_owned)
+}
+
+/// The user name the session under `cookie` holds.
+async fn username(manager: &SessionManager, cookie: Option<&str>) -> Option<String> {
+    let request = manager.request(cookie);
+    request
+        .session()
+        .await
+        .unwrap()
+        .get::<String>("username")
+        .unwrap()
+}
 
 #[derive(Parser)]
 struct Cli {
@@ -30,54 +58,44 @@ async fn sqlite_creates_a_missing_file_and_sessions_survive_a_restart() {
         "--database-url",
         &url,
         "--secret-key",
-        "k",
+        SECRET,
     ];
 
-    let manager = session_manager(&args(&flags), &Secret::new(Some("k")).unwrap())
+    let manager = session_manager(&args(&flags), &Secret::new(Some(SECRET)).unwrap())
         .await
         .unwrap();
     assert!(path.exists(), "the database file is created");
-    let session = manager.load(None).await.unwrap();
-    session.insert("username", "ada").unwrap();
-    let cookie = manager.save(&session).await.unwrap().set_cookie.unwrap();
-    let value = manager
-        .find_cookie([cookie.split(';').next().unwrap()])
-        .unwrap();
+    let value = log_in(&manager).await.unwrap();
     drop(manager);
 
     // A restart with the same secret: the signed cookie still names the session.
-    let manager = session_manager(&args(&flags), &Secret::new(Some("k")).unwrap())
+    let manager = session_manager(&args(&flags), &Secret::new(Some(SECRET)).unwrap())
         .await
         .unwrap();
-    let session = manager.load(Some(&value)).await.unwrap();
     assert_eq!(
-        session.get::<String>("username").unwrap().as_deref(),
+        username(&manager, Some(&value)).await.as_deref(),
         Some("ada")
     );
 
     // Another secret cannot use it: the visitor is anonymous.
-    let other = session_manager(&args(&flags), &Secret::new(Some("other")).unwrap())
+    let other = session_manager(&args(&flags), &Secret::new(Some(OTHER_SECRET)).unwrap())
         .await
         .unwrap();
-    assert!(other.load(Some(&value)).await.unwrap().is_empty());
+    assert_eq!(username(&other, Some(&value)).await, None);
 }
 
 #[tokio::test(flavor = "multi_thread")]
 async fn every_backend_starts_and_keeps_a_session() {
-    let secret = Secret::new(Some("a demo secret")).unwrap();
+    let secret = Secret::new(Some(SECRET)).unwrap();
     for backend in ["memory", "cookie", "flask-cookie", "redis", "flask-redis"] {
         let manager = session_manager(&args(&["--backend", backend]), &secret)
             .await
             .unwrap_or_else(|e| {
                 panic!("{backend} (is Redis running? `scripts/test.sh` starts it): {e}")
             });
-        let session = manager.load(None).await.unwrap();
-        session.insert("username", "ada").unwrap();
-        let cookie = manager.save(&session).await.unwrap().set_cookie.unwrap();
-        let value = manager.find_cookie([cookie.split(';').next().unwrap()]);
-        let session = manager.load(value.as_deref()).await.unwrap();
+        let value = log_in(&manager).await;
         assert_eq!(
-            session.get::<String>("username").unwrap().as_deref(),
+            username(&manager, value.as_deref()).await.as_deref(),
             Some("ada"),
             "{backend}"
         );
@@ -127,4 +145,13 @@ async fn an_unopenable_database_is_a_startup_error_naming_it() {
         message.contains(&dir.path().display().to_string()),
         "{message}"
     );
+}
+
+#[test]
+fn a_short_or_empty_secret_is_refused_and_says_how_to_make_one() {
+    for short in ["", "k", "hunter2"] {
+        let error = Secret::new(Some(short)).err().unwrap();
+        let message = demo_support::error_chain(&error);
+        assert!(message.contains("openssl rand"), "{short:?}: {message}");
+    }
 }
