@@ -1,5 +1,5 @@
 //! Micro-benchmarks of the per-request work in `session-core`: ids, storage keys, the
-//! session handle, and `ServerSide<MemoryStore>` load + save.
+//! session handle, and a manager's load + save over `ServerSide<MemoryStore>`.
 //!
 //! Run with: `cargo bench -p session-bench --bench micro`
 //!
@@ -11,10 +11,9 @@
 use std::hint::black_box;
 
 use criterion::{criterion_group, criterion_main, BatchSize, Criterion};
-use session_core::{
-    CookieUpdate, MemoryStore, ServerSide, Session, SessionBackend, SessionConfig, SessionId,
-    StorageKey, Timestamp,
-};
+use session_core::adapter::SessionManager;
+use session_core::store::{MemoryStore, SessionId, StorageKey};
+use session_core::{Session, SessionConfig};
 
 fn ids(c: &mut Criterion) {
     c.bench_function("SessionId::generate", |b| {
@@ -26,30 +25,29 @@ fn ids(c: &mut Criterion) {
     });
 }
 
-fn logged_in(config: &SessionConfig) -> Session {
-    let session = Session::anonymous(config.new_record(Timestamp::now()));
+fn logged_in() -> Session {
+    let session = Session::default();
     session.insert("username", "ada").unwrap();
     session.insert("counter", 41_u64).unwrap();
     session
 }
 
 fn session_handle(c: &mut Criterion) {
-    let config = SessionConfig::default();
     let mut group = c.benchmark_group("Session");
     group.bench_function("insert", |b| {
         b.iter_batched(
-            || Session::anonymous(config.new_record(Timestamp::now())),
+            Session::default,
             |session| session.insert("username", black_box("ada")).unwrap(),
             BatchSize::SmallInput,
         );
     });
-    let session = logged_in(&config);
+    let session = logged_in();
     group.bench_function("get", |b| {
         b.iter(|| session.get::<String>(black_box("username")).unwrap());
     });
     group.bench_function("update", |b| {
         b.iter_batched(
-            || logged_in(&config),
+            logged_in,
             |session| {
                 session
                     .update("counter", |n: Option<u64>| n.unwrap_or(0) + 1)
@@ -65,31 +63,35 @@ fn server_side(c: &mut Criterion) {
     let runtime = tokio::runtime::Builder::new_current_thread()
         .build()
         .unwrap();
-    let config = SessionConfig::default();
-    let backend = ServerSide::new(MemoryStore::default());
+    let manager = SessionManager::new(MemoryStore::default(), SessionConfig::default()).unwrap();
     let cookie = runtime.block_on(async {
-        let session = backend.load(None, &config).await.unwrap();
-        session.insert("username", "ada").unwrap();
-        match backend.save(session.finish(), &config).await.unwrap() {
-            CookieUpdate::Set { value, .. } => value,
-            other => panic!("a new session sets a cookie, got {other:?}"),
-        }
+        let request = manager.request(None);
+        request
+            .session()
+            .await
+            .unwrap()
+            .insert("username", "ada")
+            .unwrap();
+        let plan = request.finish().await.unwrap().unwrap();
+        plan.cookie_value().unwrap().to_owned()
     });
-    let mut group = c.benchmark_group("ServerSide<MemoryStore>");
+    let mut group = c.benchmark_group("SessionManager<ServerSide<MemoryStore>>");
     group.bench_function("load+get+save", |b| {
         b.to_async(&runtime).iter(|| async {
-            let session = backend.load(Some(&cookie), &config).await.unwrap();
+            let request = manager.request(Some(&cookie));
+            let session = request.session().await.unwrap();
             black_box(session.get::<String>("username").unwrap());
-            backend.save(session.finish(), &config).await.unwrap()
+            request.finish().await.unwrap()
         });
     });
     group.bench_function("load+update+save", |b| {
         b.to_async(&runtime).iter(|| async {
-            let session = backend.load(Some(&cookie), &config).await.unwrap();
+            let request = manager.request(Some(&cookie));
+            let session = request.session().await.unwrap();
             session
                 .update("counter", |n: Option<u64>| n.unwrap_or(0) + 1)
                 .unwrap();
-            backend.save(session.finish(), &config).await.unwrap()
+            request.finish().await.unwrap()
         });
     });
     group.finish();

@@ -372,9 +372,9 @@ fn legend(out: &mut String) {
         ("ts-cookie", "tower-sessions-cookie-store 0.5 (tower-sessions 0.14), signed"),
         ("ts-sqlite", "tower-sessions-sqlx-store 0.15 (tower-sessions 0.14), sqlx's default pool: rollback journal, `synchronous=FULL`"),
         ("ts-sqlite-wal", "the same store on a pool with our durability setting: WAL, `synchronous=NORMAL`"),
-        ("ours-memory", "`adapter_axum::SessionLayer` + `session_core::MemoryStore`"),
-        ("ours-cookie", "`session_cookie::CookieStore` (signed)"),
-        ("ours-flask-cookie", "`session_cookie::FlaskCookieStore`"),
+        ("ours-memory", "`adapter_axum::SessionLayer` + `session_core::store::MemoryStore`"),
+        ("ours-cookie", "`session_cookie::CookieBackend` (signed)"),
+        ("ours-flask-cookie", "`session_cookie::FlaskCookieBackend`"),
         ("ours-sqlite", "`session_sqlite::SqliteStore` (WAL, `synchronous=NORMAL`)"),
         ("ours-redis", "`session_redis::RedisStore`, Redis on 127.0.0.1:6379"),
     ] {

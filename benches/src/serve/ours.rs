@@ -8,7 +8,7 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse as _, Response};
 use axum::routing::{get, post};
 use axum::Router;
-use session_cookie::{CookieStore, FlaskCookieStore};
+use session_cookie::{CookieBackend, FlaskCookieBackend};
 use session_redis::RedisConfig;
 use session_sqlite::SqliteStore;
 
@@ -51,16 +51,16 @@ pub(super) fn memory() -> Router {
     routes().layer(SessionLayer::new(MemoryStore::default(), config()))
 }
 
-/// `CookieStore`: signed cookies (not encrypted, as the peer's).
+/// `CookieBackend`: signed cookies (not encrypted, as the peer's).
 pub(super) fn cookie() -> anyhow::Result<Router> {
     let keys = KeyRing::new(Key::generate()?);
-    Ok(routes().layer(SessionLayer::new(CookieStore::new(keys), config())))
+    Ok(routes().layer(SessionLayer::new(CookieBackend::new(keys), config())))
 }
 
-/// `FlaskCookieStore`: Flask's cookie format, with a random 32-byte `SECRET_KEY`.
+/// `FlaskCookieBackend`: Flask's cookie format, with a random 32-byte `SECRET_KEY`.
 pub(super) fn flask_cookie() -> anyhow::Result<Router> {
     let secret = Key::generate()?.as_bytes().to_vec();
-    Ok(routes().layer(SessionLayer::new(FlaskCookieStore::new(secret), config())))
+    Ok(routes().layer(SessionLayer::new(FlaskCookieBackend::new(secret), config())))
 }
 
 /// `SqliteStore` on a file, as shipped (WAL, `synchronous=NORMAL`).
