@@ -6,19 +6,28 @@ use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use async_trait::async_trait;
 
 use super::{Record, RecordStore, StorageKey, StoreError};
+use crate::backend::json_len;
 use crate::clock::Timestamp;
 
 /// The default capacity: enough for a busy single-process app, small enough that a flood
 /// of anonymous sessions cannot exhaust memory.
 const DEFAULT_CAPACITY: usize = 100_000;
+/// The default byte budget: 64 MiB of session data, whatever the count.
+const DEFAULT_BYTE_BUDGET: usize = 64 * 1024 * 1024;
+/// What a record costs besides its data: the key, the timestamps, the map entry.
+const RECORD_OVERHEAD: usize = 160;
 
 /// Sessions in this process's memory: fast, gone at restart, not shared between
 /// processes. A real store (expiry honoured, compare-and-swap, hashed keys), for
 /// single-process apps and tests.
 ///
-/// Bounded: when full, expired records are purged first, then the record closest to
-/// expiry is evicted to make room (as a cache would), so memory stays bounded under a
-/// flood of new sessions.
+/// Bounded twice: by the number of sessions (default 100,000) and by their size (default
+/// 64 MiB, each record counted as its data's JSON length plus a fixed overhead). When a
+/// new record would pass either bound, expired records are purged first, then the records
+/// closest to expiry are evicted (as a cache would), so neither a flood of anonymous
+/// sessions nor a few huge ones can exhaust memory. A single record larger than the whole
+/// budget is refused with [`StoreError::Backend`]; `ServerSide`'s per-session limit
+/// (64 KiB by default) refuses it long before, at `insert`.
 ///
 /// # Examples
 ///
@@ -28,12 +37,13 @@ const DEFAULT_CAPACITY: usize = 100_000;
 /// use session_core::SessionConfig;
 ///
 /// # tokio::runtime::Builder::new_current_thread().build()?.block_on(async {
-/// let store = MemoryStore::with_capacity(10_000);
+/// let store = MemoryStore::with_capacity(10_000).with_byte_budget(16 * 1024 * 1024);
 /// let now = Timestamp::from_unix_millis(1_000);
 /// let key = StorageKey::hashed(&SessionId::generate()?);
 /// let record = SessionConfig::default().new_record(now);
 /// store.create(&key, &record, now).await?;
 /// assert_eq!(store.load(&key, now).await?, Some(record));
+/// assert!(store.bytes() > 0);
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// # })?;
 /// # Ok::<(), Box<dyn std::error::Error>>(())
@@ -44,8 +54,15 @@ pub struct MemoryStore {
 }
 
 struct Inner {
-    records: HashMap<StorageKey, Record>,
+    records: HashMap<StorageKey, Entry>,
     capacity: usize,
+    byte_budget: usize,
+    bytes: usize,
+}
+
+struct Entry {
+    record: Record,
+    size: usize,
 }
 
 impl Default for MemoryStore {
@@ -55,14 +72,23 @@ impl Default for MemoryStore {
 }
 
 impl MemoryStore {
-    /// A store holding at most `capacity` sessions (at least 1).
+    /// A store holding at most `capacity` sessions (at least 1), within the default byte
+    /// budget.
     pub fn with_capacity(capacity: usize) -> Self {
         Self {
             inner: Arc::new(Mutex::new(Inner {
                 records: HashMap::new(),
                 capacity: capacity.max(1),
+                byte_budget: DEFAULT_BYTE_BUDGET,
+                bytes: 0,
             })),
         }
+    }
+
+    /// Bounds the sessions' total size to `bytes` (default 64 MiB).
+    pub fn with_byte_budget(self, bytes: usize) -> Self {
+        self.lock().byte_budget = bytes;
+        self
     }
 
     /// How many records the store holds, expired ones included until they are purged.
@@ -73,6 +99,11 @@ impl MemoryStore {
     /// Whether the store holds no records.
     pub fn is_empty(&self) -> bool {
         self.len() == 0
+    }
+
+    /// The size the store counts its records as, against its byte budget.
+    pub fn bytes(&self) -> usize {
+        self.lock().bytes
     }
 
     /// Every stored key, for inspection (the conformance kit checks no raw id is among
@@ -89,29 +120,81 @@ impl MemoryStore {
 
 impl Inner {
     fn live(&self, key: &StorageKey, now: Timestamp) -> Option<&Record> {
-        self.records.get(key).filter(|r| !r.is_expired_at(now))
+        self.records
+            .get(key)
+            .map(|entry| &entry.record)
+            .filter(|r| !r.is_expired_at(now))
     }
 
-    fn make_room(&mut self, now: Timestamp) {
-        if self.records.len() < self.capacity {
-            return;
+    fn insert(&mut self, key: StorageKey, record: &Record) {
+        let size = json_len(&record.data) + key.as_str().len() + RECORD_OVERHEAD;
+        self.bytes += size;
+        let old = self.records.insert(
+            key,
+            Entry {
+                record: record.clone(),
+                size,
+            },
+        );
+        if let Some(old) = old {
+            self.bytes -= old.size;
         }
-        self.records.retain(|_, r| !r.is_expired_at(now));
-        if self.records.len() < self.capacity {
-            return;
+    }
+
+    fn remove(&mut self, key: &StorageKey) -> Option<Record> {
+        let entry = self.records.remove(key)?;
+        self.bytes -= entry.size;
+        Some(entry.record)
+    }
+
+    fn purge_expired(&mut self, now: Timestamp) -> u64 {
+        let before = self.records.len();
+        self.records
+            .retain(|_, entry| !entry.record.is_expired_at(now));
+        self.bytes = self.records.values().map(|entry| entry.size).sum();
+        (before - self.records.len()) as u64
+    }
+
+    /// Makes room for a record of `incoming` bytes: expired records first, then the ones
+    /// closest to expiry.
+    fn make_room(&mut self, incoming: usize, now: Timestamp) -> Result<(), StoreError> {
+        if incoming > self.byte_budget {
+            return Err(StoreError::Backend(
+                format!(
+                    "a {incoming}-byte session is larger than the memory store's whole \
+                     {}-byte budget",
+                    self.byte_budget
+                )
+                .into(),
+            ));
         }
-        let soonest = self
-            .records
-            .iter()
-            .min_by_key(|(_, r)| r.expires_at)
-            .map(|(k, _)| k.clone());
-        if let Some(key) = soonest {
+        let full = |inner: &Self| {
+            inner.records.len() >= inner.capacity || inner.bytes + incoming > inner.byte_budget
+        };
+        if !full(self) {
+            return Ok(());
+        }
+        self.purge_expired(now);
+        let mut evicted = 0_usize;
+        while full(self) {
+            let soonest = self
+                .records
+                .iter()
+                .min_by_key(|(_, entry)| entry.record.expires_at)
+                .map(|(key, _)| key.clone());
+            let Some(key) = soonest else { break };
+            self.remove(&key);
+            evicted += 1;
+        }
+        if evicted > 0 {
             tracing::warn!(
                 capacity = self.capacity,
-                "memory session store is full; evicting the session closest to expiry"
+                byte_budget = self.byte_budget,
+                evicted,
+                "memory session store is full; evicted the sessions closest to expiry"
             );
-            self.records.remove(&key);
         }
+        Ok(())
     }
 }
 
@@ -120,10 +203,10 @@ impl RecordStore for MemoryStore {
     async fn load(&self, key: &StorageKey, now: Timestamp) -> Result<Option<Record>, StoreError> {
         let mut inner = self.lock();
         match inner.records.get(key) {
-            Some(record) if !record.is_expired_at(now) => Ok(Some(record.clone())),
+            Some(entry) if !entry.record.is_expired_at(now) => Ok(Some(entry.record.clone())),
             Some(_) => {
                 // Met after its deadline: nobody can use it again, so free the memory now.
-                inner.records.remove(key);
+                inner.remove(key);
                 Ok(None)
             }
             None => Ok(None),
@@ -140,8 +223,9 @@ impl RecordStore for MemoryStore {
         if inner.live(key, now).is_some() {
             return Err(StoreError::KeyCollision);
         }
-        inner.make_room(now);
-        inner.records.insert(key.clone(), record.clone());
+        inner.remove(key);
+        inner.make_room(json_len(&record.data) + RECORD_OVERHEAD, now)?;
+        inner.insert(key.clone(), record);
         Ok(())
     }
 
@@ -153,9 +237,9 @@ impl RecordStore for MemoryStore {
         now: Timestamp,
     ) -> Result<(), StoreError> {
         let mut inner = self.lock();
-        match inner.records.get_mut(key) {
-            Some(stored) if stored.version == expected_version && !stored.is_expired_at(now) => {
-                *stored = record.clone();
+        match inner.live(key, now) {
+            Some(stored) if stored.version == expected_version => {
+                inner.insert(key.clone(), record);
                 Ok(())
             }
             _ => Err(StoreError::Conflict),
@@ -180,13 +264,13 @@ impl RecordStore for MemoryStore {
         if inner.live(new, now).is_some() {
             return Err(StoreError::KeyCollision);
         }
-        inner.records.remove(old);
-        inner.records.insert(new.clone(), record.clone());
+        inner.remove(old);
+        inner.insert(new.clone(), record);
         Ok(())
     }
 
     async fn delete(&self, key: &StorageKey) -> Result<(), StoreError> {
-        self.lock().records.remove(key);
+        self.lock().remove(key);
         Ok(())
     }
 
@@ -197,28 +281,27 @@ impl RecordStore for MemoryStore {
         expires_at: Timestamp,
     ) -> Result<(), StoreError> {
         let now = last_active;
-        if let Some(stored) = self
+        if let Some(entry) = self
             .lock()
             .records
             .get_mut(key)
-            .filter(|r| !r.is_expired_at(now))
+            .filter(|entry| !entry.record.is_expired_at(now))
         {
-            stored.last_active = last_active;
-            stored.expires_at = expires_at;
+            entry.record.last_active = last_active;
+            entry.record.expires_at = expires_at;
         }
         Ok(())
     }
 
     async fn delete_expired(&self, now: Timestamp) -> Result<u64, StoreError> {
-        let mut inner = self.lock();
-        let before = inner.records.len();
-        inner.records.retain(|_, r| !r.is_expired_at(now));
-        Ok((before - inner.records.len()) as u64)
+        Ok(self.lock().purge_expired(now))
     }
 }
 
 #[cfg(test)]
 mod tests {
+    use std::time::Duration;
+
     use super::*;
     use crate::store::{RandomSourceError, SessionId};
     use crate::SessionConfig;
@@ -235,15 +318,49 @@ mod tests {
         let config = SessionConfig::default();
         let (soon, late, newest) = (key()?, key()?, key()?);
         let mut record = config.new_record(now);
-        record.expires_at = now.saturating_add(std::time::Duration::from_secs(60));
+        record.expires_at = now.saturating_add(Duration::from_secs(60));
         store.create(&soon, &record, now).await?;
-        record.expires_at = now.saturating_add(std::time::Duration::from_secs(600));
+        record.expires_at = now.saturating_add(Duration::from_secs(600));
         store.create(&late, &record, now).await?;
         store.create(&newest, &record, now).await?;
         assert_eq!(store.len(), 2);
         assert!(store.load(&soon, now).await?.is_none());
         assert!(store.load(&late, now).await?.is_some());
         assert!(store.load(&newest, now).await?.is_some());
+        Ok(())
+    }
+
+    #[tokio::test]
+    async fn the_byte_budget_bounds_memory_whatever_the_count(
+    ) -> Result<(), Box<dyn std::error::Error>> {
+        // The attack seen on the demo, scaled down 16 times: 300 sessions of 64 KiB
+        // against a 512 KiB budget (1 MiB sessions and 8 MiB in production terms).
+        const BLOB: usize = 64 * 1024;
+        const BUDGET: usize = 8 * BLOB;
+        let store = MemoryStore::with_capacity(100_000).with_byte_budget(BUDGET);
+        let now = Timestamp::from_unix_millis(1_000);
+        let mut record = SessionConfig::default().new_record(now);
+        record.data.insert("blob".into(), "x".repeat(BLOB).into());
+        for _ in 0..300 {
+            store.create(&key()?, &record, now).await?;
+            assert!(store.bytes() <= BUDGET, "{} bytes", store.bytes());
+        }
+        assert_eq!(store.len(), 7, "as many as fit the budget");
+
+        let mut whale = record.clone();
+        whale
+            .data
+            .insert("blob".into(), "x".repeat(BUDGET + 1).into());
+        assert!(matches!(
+            store.create(&key()?, &whale, now).await,
+            Err(StoreError::Backend(_))
+        ));
+
+        // Bytes are given back as records leave.
+        for key in store.keys() {
+            store.delete(&key).await?;
+        }
+        assert_eq!(store.bytes(), 0);
         Ok(())
     }
 }
