@@ -154,7 +154,7 @@ async fn too_large_session_is_413_naming_size_and_limit() {
     let response = client.post("/big").header(cookie.clone()).dispatch().await;
     assert_eq!(response.status(), Status::PayloadTooLarge);
     let body = response.into_string().await.unwrap_or_default();
-    assert!(body.contains("1048576-byte limit"), "{body}");
+    assert!(body.contains("65536-byte limit"), "{body}");
     let read = client.get("/read").header(cookie).dispatch().await;
     assert_eq!(
         read.into_string().await.as_deref(),

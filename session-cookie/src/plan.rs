@@ -39,6 +39,8 @@ pub(crate) enum Plan {
 /// (`None` for a new session).
 ///
 /// - destroyed: a removal, or a brand-new cookie holding only the writes made after it;
+/// - empty after the request's writes (as Flask decides): a removal if the browser holds
+///   a cookie, nothing otherwise;
 /// - changed, renamed (`regenerate()` on a loaded session), signed by a retired key, or
 ///   unchanged but due a rolling refresh: re-issue, stamped at least 1 ms after the old
 ///   cookie so the value always changes;
@@ -55,6 +57,10 @@ pub(crate) fn decide(
         }
         let mut record = config.new_record(now);
         outcome.changes.apply_to(&mut record)?;
+        if record.data.is_empty() {
+            return Ok(Plan::Remove);
+        }
+        record.expires_at = config.deadline(&record, now);
         return Ok(Plan::Issue {
             record,
             issued_at: now,
@@ -62,13 +68,19 @@ pub(crate) fn decide(
         });
     }
     let changed = !outcome.changes.is_empty();
+    if changed && outcome.record.data.is_empty() {
+        return Ok(match received {
+            Some(_) => Plan::Remove,
+            None => Plan::Unchanged,
+        });
+    }
     let (reissue, issued_at) = match received {
         None => (changed, now),
         Some(received) => (
             changed
                 || outcome.lifecycle == Lifecycle::Renamed
                 || received.stale_key
-                || config.refresh_due(received.issued_at, now),
+                || config.refresh_due(&outcome.record, received.issued_at, now),
             now.max(received.issued_at.saturating_add(Duration::from_millis(1))),
         ),
     };
@@ -77,7 +89,7 @@ pub(crate) fn decide(
     }
     let mut record = outcome.record;
     record.last_active = issued_at;
-    record.expires_at = config.expires_at(record.created_at, issued_at);
+    record.expires_at = config.deadline(&record, issued_at);
     Ok(Plan::Issue {
         record,
         issued_at,

@@ -11,6 +11,9 @@ use crate::store::Record;
 /// Flask's `PERMANENT_SESSION_LIFETIME` default: 31 days.
 const DEFAULT_LIFETIME: Duration = Duration::from_secs(31 * 24 * 60 * 60);
 
+/// How long a renamed id is known as renamed: longer than any request racing a login.
+const DEFAULT_SUPERSEDED_WINDOW: Duration = Duration::from_secs(60);
+
 /// When an unchanged session's expiry is pushed forward.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
 #[non_exhaustive]
@@ -61,6 +64,7 @@ pub struct SessionConfig {
     permanent_by_default: bool,
     refresh: Refresh,
     keys: Option<AppKeys>,
+    superseded_window: Duration,
 }
 
 /// The app's key ring and the subkeys derived from it once, not on every request.
@@ -85,6 +89,7 @@ impl Default for SessionConfig {
             permanent_by_default: false,
             refresh: Refresh::Rolling,
             keys: None,
+            superseded_window: DEFAULT_SUPERSEDED_WINDOW,
         }
     }
 }
@@ -150,6 +155,13 @@ impl SessionConfig {
     /// cookies (the default), as Flask's `session.permanent`.
     pub fn with_permanent(mut self, permanent: bool) -> Self {
         self.permanent_by_default = permanent;
+        self
+    }
+
+    /// Sets how long a renamed id is remembered as renamed (default 60 s; see
+    /// [`superseded_window`](Self::superseded_window)).
+    pub fn with_superseded_window(mut self, window: Duration) -> Self {
+        self.superseded_window = window;
         self
     }
 
@@ -274,10 +286,29 @@ impl SessionConfig {
     }
 
     /// The server-side deadline of a session created at `created_at` and last active at
-    /// `last_active`: the earliest of lifetime, idle and absolute timeout.
+    /// `last_active`: the earliest of lifetime, idle and absolute timeout. For a stored
+    /// session use [`deadline`](Self::deadline), which honours "remember me".
     pub fn expires_at(&self, created_at: Timestamp, last_active: Timestamp) -> Timestamp {
+        self.deadline_with(created_at, last_active, self.idle_timeout)
+    }
+
+    /// The server-side deadline of `record` if it was last active at `last_active`: the
+    /// earliest of lifetime, idle window and absolute timeout, where the idle window is
+    /// the record's own when it is remembered
+    /// ([`Session::remember_for`](crate::Session::remember_for)).
+    pub fn deadline(&self, record: &Record, last_active: Timestamp) -> Timestamp {
+        let idle = record.remember_for().or(self.idle_timeout);
+        self.deadline_with(record.created_at, last_active, idle)
+    }
+
+    fn deadline_with(
+        &self,
+        created_at: Timestamp,
+        last_active: Timestamp,
+        idle: Option<Duration>,
+    ) -> Timestamp {
         let mut deadline = last_active.saturating_add(self.lifetime);
-        if let Some(idle) = self.idle_timeout {
+        if let Some(idle) = idle {
             deadline = deadline.min(last_active.saturating_add(idle));
         }
         if let Some(absolute) = self.absolute_timeout {
@@ -289,20 +320,29 @@ impl SessionConfig {
     /// Whether `record` is over any limit at `now`, judged by today's settings as well as
     /// the deadline stored with it (settings may have been tightened since it was saved).
     pub fn is_expired(&self, record: &Record, now: Timestamp) -> bool {
-        record.is_expired_at(now) || now >= self.expires_at(record.created_at, record.last_active)
+        record.is_expired_at(now) || now >= self.deadline(record, record.last_active)
     }
 
-    /// Whether an unchanged session last active at `last_active` should have its expiry
+    /// Whether an unchanged `record`, last active at `last_active`, should have its expiry
     /// refreshed at `now`: under [`Refresh::Rolling`], once a quarter of the shortest
-    /// sliding window (idle timeout, else lifetime) has passed.
-    pub fn refresh_due(&self, last_active: Timestamp, now: Timestamp) -> bool {
+    /// sliding window (its idle window, else the lifetime) has passed.
+    pub fn refresh_due(&self, record: &Record, last_active: Timestamp, now: Timestamp) -> bool {
         if self.refresh != Refresh::Rolling {
             return false;
         }
-        let window = self
-            .idle_timeout
+        let window = record
+            .remember_for()
+            .or(self.idle_timeout)
             .map_or(self.lifetime, |idle| idle.min(self.lifetime));
         now.duration_since(last_active) >= window / 4
+    }
+
+    /// How long a session id that a login renamed stays known as renamed, so a request of
+    /// the same browser still carrying it (racing the login) is refused with
+    /// [`SessionError::Superseded`](crate::SessionError::Superseded) instead of starting
+    /// a new session whose cookie would log the user out. Default 60 s.
+    pub fn superseded_window(&self) -> Duration {
+        self.superseded_window
     }
 
     /// A fresh, empty record for a session starting at `now`.
@@ -402,6 +442,33 @@ mod tests {
     }
 
     #[test]
+    fn remembered_sessions_get_their_own_idle_window_under_the_absolute_cap() {
+        let created = Timestamp::from_unix_millis(0);
+        let config = SessionConfig::default()
+            .with_idle_timeout(MINUTE)
+            .with_absolute_timeout(120 * MINUTE);
+        let mut record = config.new_record(created);
+        assert_eq!(
+            config.deadline(&record, created),
+            created.saturating_add(MINUTE)
+        );
+        record.data.insert(
+            crate::session::REMEMBER_KEY.to_owned(),
+            serde_json::Value::from(24 * 60 * 60 * 1000_u64),
+        );
+        record.expires_at = config.deadline(&record, created);
+        assert_eq!(
+            config.deadline(&record, created),
+            created.saturating_add(120 * MINUTE),
+            "a day's idle window, capped by the two-hour absolute timeout"
+        );
+        assert!(!config.is_expired(&record, created.saturating_add(2 * MINUTE)));
+        // Refreshed once a quarter of its own (one-day) window, not of the idle timeout.
+        assert!(!config.refresh_due(&record, created, created.saturating_add(30 * MINUTE)));
+        assert!(config.refresh_due(&record, created, created.saturating_add(360 * MINUTE)));
+    }
+
+    #[test]
     fn tightened_settings_expire_old_records() {
         let created = Timestamp::from_unix_millis(0);
         let record = SessionConfig::default().new_record(created);
@@ -415,12 +482,14 @@ mod tests {
     fn rolling_refresh_happens_once_a_quarter_window() {
         let config = SessionConfig::default().with_idle_timeout(4 * MINUTE);
         let start = Timestamp::from_unix_millis(0);
+        let record = config.new_record(start);
         assert!(!config.refresh_due(
+            &record,
             start,
             start.saturating_add(MINUTE - Duration::from_millis(1))
         ));
-        assert!(config.refresh_due(start, start.saturating_add(MINUTE)));
+        assert!(config.refresh_due(&record, start, start.saturating_add(MINUTE)));
         let on_change = config.with_refresh(Refresh::OnChange);
-        assert!(!on_change.refresh_due(start, start.saturating_add(10 * MINUTE)));
+        assert!(!on_change.refresh_due(&record, start, start.saturating_add(10 * MINUTE)));
     }
 }

@@ -13,8 +13,22 @@ pub type BoxError = Box<dyn StdError + Send + Sync + 'static>;
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum SessionError {
-    /// A value could not be converted to or from JSON as the caller's type.
-    #[error("session value `{key}` could not be converted: {source}")]
+    /// The value stored under `key` is not of the type the handler asked for (an older
+    /// version of the app stored another shape, a Flask app stored an `int` where Rust
+    /// reads a `String`, a form stored text where a counter belongs). The session is left
+    /// as it is; adapters answer 422 with a message, never a 500. To treat such a value as
+    /// absent instead, match this variant, or overwrite the key.
+    #[error("session value `{key}` is not of the expected type: {source}")]
+    WrongType {
+        /// The session key whose value has the wrong type.
+        key: String,
+        /// The serde error.
+        #[source]
+        source: serde_json::Error,
+    },
+    /// A value could not be converted to JSON (a map with non-string keys, say): a bug in
+    /// the handler, not in the request.
+    #[error("session value `{key}` could not be converted to JSON: {source}")]
     Value {
         /// The session key whose value failed.
         key: String,
@@ -54,6 +68,14 @@ pub enum SessionError {
     /// the handle kept past the response); it would have been lost, so it is refused.
     #[error("the session was already saved at the end of its request; this write would be lost")]
     AlreadySaved,
+    /// A write on a session that a login (id regeneration) in another request of the same
+    /// browser replaced moments ago. It is refused rather than forwarded to the new
+    /// session (that would be fixation) or saved in a new one (whose cookie would log the
+    /// user out); the client can reload and retry.
+    #[error(
+        "this session was replaced by a login a moment ago; the write was refused (reload and try again)"
+    )]
+    Superseded,
     /// A backend could not encode the session into its cookie.
     #[error("session could not be encoded: {0}")]
     Encode(#[source] BoxError),
@@ -70,8 +92,9 @@ impl SessionError {
     }
 
     /// The HTTP status every adapter answers with when this error ends a request: 413
-    /// for [`SessionError::TooLarge`], 503 when [`is_unavailable`](Self::is_unavailable),
-    /// 500 otherwise.
+    /// for [`SessionError::TooLarge`], 409 for [`SessionError::Superseded`], 422 for
+    /// [`SessionError::WrongType`], 503 when [`is_unavailable`](Self::is_unavailable), 500
+    /// otherwise.
     ///
     /// # Examples
     ///
@@ -86,6 +109,8 @@ impl SessionError {
     pub fn http_status(&self) -> u16 {
         match self {
             Self::TooLarge { .. } => 413,
+            Self::Superseded => 409,
+            Self::WrongType { .. } => 422,
             error if error.is_unavailable() => 503,
             _ => 500,
         }
@@ -97,6 +122,14 @@ impl SessionError {
     pub fn public_message(&self) -> Cow<'static, str> {
         match self.http_status() {
             413 => Cow::Owned(format!("Session too large: {self}")),
+            409 => Cow::Owned(format!("Conflict: {self}.")),
+            422 => match self {
+                Self::WrongType { key, .. } => Cow::Owned(format!(
+                    "The session's value `{key}` does not have the type this page expects; \
+                     the session was left as it is."
+                )),
+                _ => Cow::Borrowed("The session cannot be used by this page."),
+            },
             503 => Cow::Borrowed("The session store is unavailable; please try again later."),
             _ => Cow::Borrowed("Internal error: the session could not be used."),
         }

@@ -161,7 +161,7 @@ async fn every_route_on_the_memory_backend() {
         .unwrap();
     assert_eq!(data.status(), StatusCode::PAYLOAD_TOO_LARGE);
     let message = data.text().await.unwrap();
-    assert!(message.contains("1048576-byte limit"), "{message}");
+    assert!(message.contains("65536-byte limit"), "{message}");
 
     let logout = client
         .get(format!("{base}/logout"))

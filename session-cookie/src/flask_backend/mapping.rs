@@ -69,14 +69,17 @@ pub(crate) fn to_record(session: &FlaskSession, times: Times, config: &SessionCo
         .filter(|(key, _)| !is_reserved(key))
         .map(|(key, value)| (key.clone(), value.clone()))
         .collect();
-    Record {
+    let mut record = Record {
         data,
         created_at: times.created_at,
         last_active: times.issued_at,
-        expires_at: config.expires_at(times.created_at, times.issued_at),
+        expires_at: times.issued_at,
         permanent: session.is_permanent(),
         version: 0,
-    }
+    };
+    // Judged by today's settings and the session's own "remember me" window.
+    record.expires_at = config.deadline(&record, times.issued_at);
+    record
 }
 
 /// Makes `base` (the session as Flask last wrote it) hold `record`: keys Rust removed go,

@@ -7,8 +7,8 @@ use std::fmt;
 use std::sync::Arc;
 
 use session_core::backend::{
-    Capabilities, Context, CookieUpdate, IntoSessionBackend, Loaded, Outcome, SessionBackend,
-    SizeLimit,
+    Capabilities, Context, CookieUpdate, IntoSessionBackend, Loaded, Outcome, Saved,
+    SessionBackend, SizeLimit,
 };
 use session_core::clock::Timestamp;
 use session_core::store::Record;
@@ -254,12 +254,12 @@ impl SessionBackend for FlaskCookieBackend {
         &self,
         outcome: Outcome<FlaskOrigin>,
         cx: Context<'_>,
-    ) -> Result<CookieUpdate, SessionError> {
+    ) -> Result<Saved, SessionError> {
         let (config, now) = (cx.config(), cx.now());
         let (outcome, origin) = outcome.split();
         let (record, issued_at, fresh) = match decide(outcome, origin.received, config, now)? {
-            Plan::Unchanged => return Ok(CookieUpdate::Unchanged),
-            Plan::Remove => return Ok(CookieUpdate::Remove),
+            Plan::Unchanged => return Ok(Saved::new(CookieUpdate::Unchanged)),
+            Plan::Remove => return Ok(Saved::new(CookieUpdate::Remove)),
             Plan::Issue {
                 record,
                 issued_at,
@@ -278,7 +278,7 @@ impl SessionBackend for FlaskCookieBackend {
         };
         apply(&mut session, &record, times);
         let value = self.codec.encode(&session, unix_secs(issued_at));
-        Ok(CookieUpdate::set_for(value, &record))
+        Ok(Saved::new(CookieUpdate::set_for(value, &record)))
     }
 
     fn capabilities(&self) -> Capabilities {

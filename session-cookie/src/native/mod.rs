@@ -6,8 +6,8 @@ use std::fmt;
 use std::sync::Arc;
 
 use session_core::backend::{
-    Capabilities, Context, CookieUpdate, IntoSessionBackend, Loaded, Outcome, SessionBackend,
-    SizeLimit,
+    Capabilities, Context, CookieUpdate, IntoSessionBackend, Loaded, Outcome, Saved,
+    SessionBackend, SizeLimit,
 };
 use session_core::clock::Timestamp;
 use session_core::keys::KeyRing;
@@ -241,17 +241,17 @@ impl SessionBackend for CookieBackend {
         &self,
         outcome: Outcome<CookieState>,
         cx: Context<'_>,
-    ) -> Result<CookieUpdate, SessionError> {
+    ) -> Result<Saved, SessionError> {
         let (config, now) = (cx.config(), cx.now());
         let (outcome, CookieState { received }) = outcome.split();
         match decide(outcome, received, config, now)? {
-            Plan::Unchanged => Ok(CookieUpdate::Unchanged),
-            Plan::Remove => Ok(CookieUpdate::Remove),
+            Plan::Unchanged => Ok(Saved::new(CookieUpdate::Unchanged)),
+            Plan::Remove => Ok(Saved::new(CookieUpdate::Remove)),
             Plan::Issue {
                 record, issued_at, ..
             } => {
                 let value = self.encode(&record, config.cookie_name(), issued_at)?;
-                Ok(CookieUpdate::set_for(value, &record))
+                Ok(Saved::new(CookieUpdate::set_for(value, &record)))
             }
         }
     }

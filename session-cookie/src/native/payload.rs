@@ -61,14 +61,17 @@ pub(crate) fn from_json(
     let payload: PayloadOwned = serde_json::from_slice(json).ok()?;
     // A session cannot have been created after its cookie was issued.
     let created_at = payload.created_at.min(issued_at);
-    Some(Record {
+    let mut record = Record {
         data: payload.data,
         created_at,
         last_active: issued_at,
-        expires_at: config.expires_at(created_at, issued_at),
+        expires_at: issued_at,
         permanent: payload.permanent,
         version: 0,
-    })
+    };
+    // Judged by today's settings and the session's own "remember me" window.
+    record.expires_at = config.deadline(&record, issued_at);
+    Some(record)
 }
 
 #[cfg(test)]

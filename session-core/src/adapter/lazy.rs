@@ -1,16 +1,20 @@
 //! [`LazySession`]: one request's session, loaded on first use and saved once.
 
 use std::fmt;
-use std::sync::{Mutex, PoisonError};
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::{Arc, Mutex, PoisonError, Weak};
 
 use tokio::sync::OnceCell;
 
 use super::{ResponsePlan, SessionManager};
 use crate::backend::{BoxedState, Context, Outcome, SessionBackend};
+use crate::session::Committer;
 use crate::{Session, SessionError};
 
 /// One request's session: loaded by the first handler extractor (or guard) that asks for
-/// it, shared by later ones, and saved once by the adapter after the handler.
+/// it, shared by later ones, and saved once: by the adapter after the handler, or earlier
+/// by the handler itself ([`Session::commit`]).
 ///
 /// A request whose handler never asks for the session never touches the store, and
 /// [`finish`](Self::finish) then says there is nothing to send.
@@ -30,8 +34,9 @@ use crate::{Session, SessionError};
 /// first.insert("n", 1)?;
 /// assert_eq!(second.get::<i32>("n")?, Some(1));
 /// assert!(request.finish().await?.is_some_and(|plan| plan.set_cookie.is_some()));
-/// // Saved once: the handle refuses writes that would be lost.
+/// // Saved once: the handle refuses writes that would be lost, and still reads.
 /// assert!(first.insert("n", 2).is_err());
+/// assert_eq!(first.get::<i32>("n")?, Some(1));
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// # })?;
 /// # Ok::<(), Box<dyn std::error::Error>>(())
@@ -39,13 +44,16 @@ use crate::{Session, SessionError};
 pub struct LazySession {
     manager: SessionManager,
     cookie: Option<String>,
-    loaded: OnceCell<Slot>,
+    loaded: OnceCell<Arc<Slot>>,
 }
 
-/// The loaded session and the backend's state for its save, taken by `finish`.
+/// The loaded session, the backend's state for its save (taken by the save), and the
+/// response plan of a save the handler made early.
 struct Slot {
+    manager: SessionManager,
     session: Session,
     state: Mutex<Option<BoxedState>>,
+    committed: Mutex<Option<ResponsePlan>>,
 }
 
 impl LazySession {
@@ -59,8 +67,8 @@ impl LazySession {
 
     /// The session, loading it on the first call.
     ///
-    /// A server-side session holds its per-session lock from here until
-    /// [`finish`](Self::finish) (or until this is dropped, with a cancelled request).
+    /// A server-side session holds its per-session lock from here until it is saved (or
+    /// until this is dropped, with a cancelled request).
     ///
     /// # Errors
     ///
@@ -76,8 +84,8 @@ impl LazySession {
         self.loaded.initialized()
     }
 
-    /// Saves what the handler did and says which headers the response needs; `None` when
-    /// the session was never loaded (or was already finished).
+    /// Saves what the handler did (unless it already did, with [`Session::commit`]) and
+    /// says which headers the response needs; `None` when the session was never loaded.
     ///
     /// # Errors
     ///
@@ -86,15 +94,40 @@ impl LazySession {
         let Some(slot) = self.loaded.get() else {
             return Ok(None);
         };
-        let taken_state = slot
-            .state
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .take();
-        let Some(state) = taken_state else {
+        if let Some(plan) = lock(&slot.committed).take() {
+            return Ok(Some(plan));
+        }
+        slot.save().await
+    }
+
+    /// The manager this session belongs to.
+    pub fn manager(&self) -> &SessionManager {
+        &self.manager
+    }
+
+    async fn load(&self) -> Result<Arc<Slot>, SessionError> {
+        let manager = &self.manager;
+        let cx = Context::new(manager.config(), manager.now());
+        let loaded = manager.backend().load(self.cookie.as_deref(), cx).await?;
+        let slot = Arc::new(Slot {
+            manager: manager.clone(),
+            session: Session::from_loaded(loaded.record, loaded.lifecycle, loaded.size_limit),
+            state: Mutex::new(Some(loaded.state)),
+            committed: Mutex::new(None),
+        });
+        let committer: Weak<dyn Committer> = Arc::downgrade(&slot) as Weak<Slot>;
+        slot.session.attach(committer);
+        Ok(slot)
+    }
+}
+
+impl Slot {
+    /// Saves the session through the backend, once; `None` when it was already saved.
+    async fn save(&self) -> Result<Option<ResponsePlan>, SessionError> {
+        let Some(state) = lock(&self.state).take() else {
             return Ok(None);
         };
-        let taken = slot.session.take();
+        let taken = self.session.take();
         let outcome = Outcome {
             state,
             lifecycle: taken.lifecycle,
@@ -104,34 +137,39 @@ impl LazySession {
         };
         let manager = &self.manager;
         let now = manager.now();
-        let cookie = manager
+        let saved = manager
             .backend()
             .save(outcome, Context::new(manager.config(), now))
             .await?;
+        if let Some(record) = saved.record {
+            self.session.show_stored(record);
+        }
         // One instant for the deadline the backend set and the Max-Age counted from it.
-        let set_cookie = manager.set_cookie(&cookie, now);
+        let set_cookie = manager.set_cookie(&saved.cookie, now);
         Ok(Some(ResponsePlan {
             no_store: set_cookie.is_some(),
             set_cookie,
             vary_cookie: taken.accessed,
-            cookie,
+            cookie: saved.cookie,
         }))
     }
+}
 
-    /// The manager this session belongs to.
-    pub fn manager(&self) -> &SessionManager {
-        &self.manager
-    }
-
-    async fn load(&self) -> Result<Slot, SessionError> {
-        let manager = &self.manager;
-        let cx = Context::new(manager.config(), manager.now());
-        let loaded = manager.backend().load(self.cookie.as_deref(), cx).await?;
-        Ok(Slot {
-            session: Session::from_loaded(loaded.record, loaded.lifecycle, loaded.size_limit),
-            state: Mutex::new(Some(loaded.state)),
+impl Committer for Slot {
+    fn commit(&self) -> Pin<Box<dyn Future<Output = Result<(), SessionError>> + Send + '_>> {
+        Box::pin(async move {
+            if let Some(plan) = self.save().await? {
+                *lock(&self.committed) = Some(plan);
+            }
+            Ok(())
         })
     }
+}
+
+fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    // Every critical section here is a single `take` or assignment: nothing is left half
+    // done by a panic, so poisoning is ignored.
+    mutex.lock().unwrap_or_else(PoisonError::into_inner)
 }
 
 impl fmt::Debug for LazySession {

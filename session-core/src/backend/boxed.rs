@@ -6,7 +6,7 @@ use std::pin::Pin;
 use std::sync::Arc;
 
 use super::SessionBackend;
-use super::{Capabilities, Context, CookieUpdate, IntoSessionBackend, Loaded, Outcome};
+use super::{Capabilities, Context, IntoSessionBackend, Loaded, Outcome, Saved};
 use crate::{ConfigError, SessionConfig, SessionError};
 
 type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
@@ -93,7 +93,7 @@ impl SessionBackend for BoxedBackend {
         &self,
         outcome: Outcome<BoxedState>,
         cx: Context<'_>,
-    ) -> Result<CookieUpdate, SessionError> {
+    ) -> Result<Saved, SessionError> {
         let (outcome, state) = outcome.split();
         state.pending.save(outcome, cx).await
     }
@@ -165,7 +165,7 @@ trait PendingSave: Send {
         self: Box<Self>,
         outcome: Outcome<()>,
         cx: Context<'a>,
-    ) -> BoxFuture<'a, Result<CookieUpdate, SessionError>>;
+    ) -> BoxFuture<'a, Result<Saved, SessionError>>;
 }
 
 struct Pending<B: SessionBackend> {
@@ -178,7 +178,7 @@ impl<B: SessionBackend> PendingSave for Pending<B> {
         self: Box<Self>,
         outcome: Outcome<()>,
         cx: Context<'a>,
-    ) -> BoxFuture<'a, Result<CookieUpdate, SessionError>> {
+    ) -> BoxFuture<'a, Result<Saved, SessionError>> {
         let Pending { backend, state } = *self;
         Box::pin(async move { backend.save(outcome.with_state(state), cx).await })
     }

@@ -9,6 +9,7 @@
 /// | `Loaded` | `Renamed` | `Destroyed` |
 /// | `Renamed` | `Renamed` | `Destroyed` |
 /// | `Destroyed` | `Destroyed` | `Destroyed` |
+/// | `Superseded` | `Superseded` | `Superseded` |
 ///
 /// # Examples
 ///
@@ -36,6 +37,12 @@ pub enum Lifecycle {
     ///
     /// [`destroy`]: crate::Session::destroy
     Destroyed,
+    /// The cookie named a session that a login renamed moments ago (another request of
+    /// the same browser, racing it). Reads see an empty session, writes fail with
+    /// [`SessionError::Superseded`](crate::SessionError::Superseded), and nothing is
+    /// saved or sent: forwarding the write to the new id would be fixation, and starting
+    /// a new session would replace the login's cookie.
+    Superseded,
 }
 
 impl Lifecycle {

@@ -3,7 +3,7 @@
 use std::fmt;
 use std::sync::Arc;
 
-use super::Lifecycle;
+use super::{CookieUpdate, Lifecycle};
 use crate::session::ChangeSet;
 use crate::store::Record;
 use crate::SessionError;
@@ -59,6 +59,17 @@ impl<S> Loaded<S> {
         }
     }
 
+    /// A session that a login renamed moments ago ([`Lifecycle::Superseded`]); `record`
+    /// is an empty one ([`SessionConfig::new_record`](crate::SessionConfig::new_record)).
+    pub fn superseded(record: Record, state: S) -> Self {
+        Self {
+            record,
+            lifecycle: Lifecycle::Superseded,
+            size_limit: None,
+            state,
+        }
+    }
+
     /// Sets the check every write must pass (a cookie's size limit, say).
     pub fn with_size_limit(mut self, limit: SizeLimit) -> Self {
         self.size_limit = Some(limit);
@@ -70,7 +81,7 @@ impl<S> Loaded<S> {
         &self.record
     }
 
-    /// [`Lifecycle::New`] or [`Lifecycle::Loaded`].
+    /// [`Lifecycle::New`], [`Lifecycle::Loaded`] or [`Lifecycle::Superseded`].
     pub fn lifecycle(&self) -> Lifecycle {
         self.lifecycle
     }
@@ -98,6 +109,50 @@ impl<S> fmt::Debug for Loaded<S> {
             .field("lifecycle", &self.lifecycle)
             .field("keys", &self.record.data.keys().collect::<Vec<_>>())
             .finish_non_exhaustive()
+    }
+}
+
+/// What a backend's save did: the cookie to send, and the record the store now holds.
+///
+/// # Examples
+///
+/// ```
+/// use session_core::backend::{CookieUpdate, Saved};
+///
+/// let saved = Saved::new(CookieUpdate::Remove);
+/// assert!(saved.record.is_none());
+/// ```
+#[derive(Clone, Debug, PartialEq)]
+#[non_exhaustive]
+pub struct Saved {
+    /// What the response does with the cookie.
+    pub cookie: CookieUpdate,
+    /// The record as stored by this save, when it differs from the session the handler
+    /// saw (a server-side save that replayed this request's writes on another process's
+    /// newer record); `None` when the handler's own view is what was stored, or nothing
+    /// is stored.
+    pub record: Option<Record>,
+}
+
+impl Saved {
+    /// A save whose stored record is the handler's own view.
+    pub fn new(cookie: CookieUpdate) -> Self {
+        Self {
+            cookie,
+            record: None,
+        }
+    }
+
+    /// A save that stored `record`.
+    pub fn with_record(mut self, record: Record) -> Self {
+        self.record = Some(record);
+        self
+    }
+}
+
+impl From<CookieUpdate> for Saved {
+    fn from(cookie: CookieUpdate) -> Self {
+        Self::new(cookie)
     }
 }
 

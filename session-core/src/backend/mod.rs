@@ -10,7 +10,7 @@
 //!
 //! | type | job |
 //! |---|---|
-//! | [`SessionBackend`] | `load`: cookie value in, [`Loaded`] out; `save`: [`Outcome`] in, [`CookieUpdate`] out |
+//! | [`SessionBackend`] | `load`: cookie value in, [`Loaded`] out; `save`: [`Outcome`] in, [`Saved`] ([`CookieUpdate`]) out |
 //! | [`Loaded`] / [`Outcome`] | the session and the backend's own typed [`SessionBackend::State`] |
 //! | [`Lifecycle`] | new, loaded, renamed or destroyed |
 //! | [`Context`] | the configuration and the current time, from the manager's clock |
@@ -23,7 +23,8 @@
 //! ```
 //! use session_core::adapter::SessionManager;
 //! use session_core::backend::{
-//!     Capabilities, Context, CookieUpdate, IntoSessionBackend, Loaded, Outcome, SessionBackend,
+//!     Capabilities, Context, CookieUpdate, IntoSessionBackend, Loaded, Outcome, Saved,
+//!     SessionBackend,
 //! };
 //! use session_core::{SessionConfig, SessionError};
 //!
@@ -36,8 +37,8 @@
 //!         Ok(Loaded::new_session(cx.config().new_record(cx.now()), ()))
 //!     }
 //!
-//!     async fn save(&self, _outcome: Outcome<()>, _cx: Context<'_>) -> Result<CookieUpdate, SessionError> {
-//!         Ok(CookieUpdate::Unchanged)
+//!     async fn save(&self, _outcome: Outcome<()>, _cx: Context<'_>) -> Result<Saved, SessionError> {
+//!         Ok(Saved::new(CookieUpdate::Unchanged))
 //!     }
 //!
 //!     fn capabilities(&self) -> Capabilities {
@@ -72,7 +73,7 @@ use serde::Serialize;
 
 pub use self::boxed::{BoxedBackend, BoxedState};
 pub use self::lifecycle::Lifecycle;
-pub use self::loaded::{Loaded, Outcome, SizeLimit};
+pub use self::loaded::{Loaded, Outcome, Saved, SizeLimit};
 use crate::clock::Timestamp;
 pub use crate::session::ChangeSet;
 use crate::store::Record;
@@ -128,7 +129,8 @@ pub trait SessionBackend: Send + Sync + 'static {
         cx: Context<'_>,
     ) -> impl Future<Output = Result<Loaded<Self::State>, SessionError>> + Send;
 
-    /// Persists what the request did and says what cookie to send.
+    /// Persists what the request did and says what cookie to send (and, when it differs
+    /// from the handler's view, what was stored: [`Saved::record`]).
     ///
     /// # Errors
     ///
@@ -138,7 +140,7 @@ pub trait SessionBackend: Send + Sync + 'static {
         &self,
         outcome: Outcome<Self::State>,
         cx: Context<'_>,
-    ) -> impl Future<Output = Result<CookieUpdate, SessionError>> + Send;
+    ) -> impl Future<Output = Result<Saved, SessionError>> + Send;
 
     /// What this backend can and cannot do, for the conformance kit and for users.
     fn capabilities(&self) -> Capabilities;
@@ -170,7 +172,7 @@ impl<B: SessionBackend> SessionBackend for Arc<B> {
         &self,
         outcome: Outcome<Self::State>,
         cx: Context<'_>,
-    ) -> impl Future<Output = Result<CookieUpdate, SessionError>> + Send {
+    ) -> impl Future<Output = Result<Saved, SessionError>> + Send {
         (**self).save(outcome, cx)
     }
 

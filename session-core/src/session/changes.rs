@@ -10,6 +10,9 @@ use crate::SessionError;
 
 /// The session key Flask keeps flash messages under.
 pub(crate) const FLASHES_KEY: &str = "_flashes";
+/// The session key [`Session::remember_for`](crate::Session::remember_for) keeps its idle
+/// window under, in milliseconds.
+pub(crate) const REMEMBER_KEY: &str = "_remember_for";
 
 /// A read-modify-write kept as code, so it can run again on the latest value.
 pub(crate) type UpdateFn = Arc<dyn Fn(Option<&Value>) -> Result<Value, SessionError> + Send + Sync>;
@@ -130,7 +133,7 @@ impl ChangeSet {
     ///
     /// # Errors
     ///
-    /// [`SessionError::Value`] when an `update` closure finds a value of the wrong type
+    /// [`SessionError::WrongType`] when an `update` closure finds a value of the wrong type
     /// in the fresher record.
     pub fn apply_to(&self, record: &mut Record) -> Result<(), SessionError> {
         for change in &self.changes {

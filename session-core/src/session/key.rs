@@ -64,7 +64,7 @@ impl<T: Serialize + DeserializeOwned + 'static> SessionKey<T> {
     ///
     /// # Errors
     ///
-    /// [`SessionError::Value`] when the stored value is not a `T`.
+    /// [`SessionError::WrongType`] when the stored value is not a `T`.
     pub fn get(&self, session: &Session) -> Result<Option<T>, SessionError> {
         session.get(self.name)
     }
@@ -73,7 +73,7 @@ impl<T: Serialize + DeserializeOwned + 'static> SessionKey<T> {
     ///
     /// # Errors
     ///
-    /// [`SessionError::Value`] when the stored value is not a `T`.
+    /// [`SessionError::WrongType`] when the stored value is not a `T`.
     pub fn get_or_default(&self, session: &Session) -> Result<T, SessionError>
     where
         T: Default,
@@ -100,6 +100,19 @@ impl<T: Serialize + DeserializeOwned + 'static> SessionKey<T> {
         F: Fn(Option<T>) -> T + Send + Sync + 'static,
     {
         session.update(self.name, f)
+    }
+
+    /// A read-modify-write that answers with the value that was stored
+    /// ([`Session::update_committed`]).
+    ///
+    /// # Errors
+    ///
+    /// As [`Session::update_committed`].
+    pub async fn update_committed<F>(&self, session: &Session, f: F) -> Result<T, SessionError>
+    where
+        F: Fn(Option<T>) -> T + Send + Sync + 'static,
+    {
+        session.update_committed(self.name, f).await
     }
 
     /// Removes the value and returns it ([`Session::pop`]).

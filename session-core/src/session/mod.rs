@@ -7,14 +7,19 @@ mod flash;
 mod key;
 
 use std::fmt;
-use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError, Weak};
+use std::time::Duration;
 
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 use serde_json::Value;
 
 pub use self::changes::ChangeSet;
+pub(crate) use self::changes::REMEMBER_KEY;
 use self::changes::{Change, UpdateFn, FLASHES_KEY};
+
 pub use self::flash::Flash;
 pub use self::key::SessionKey;
 use crate::backend::{Lifecycle, SizeLimit};
@@ -50,6 +55,14 @@ const EPOCH: Timestamp = Timestamp::from_unix_millis(0);
 /// assert!(session.take_flashes().is_empty());
 /// # Ok::<(), session_core::SessionError>(())
 /// ```
+///
+/// Saving is the adapter's job, not the handler's: the backend's machinery is not reachable
+/// from here.
+///
+/// ```compile_fail
+/// let session = session_core::Session::default();
+/// let outcome = session.finish(); // no such method on the handler's session
+/// ```
 #[derive(Clone)]
 pub struct Session {
     state: Arc<Mutex<State>>,
@@ -62,6 +75,14 @@ struct State {
     accessed: bool,
     saved: bool,
     size_limit: Option<SizeLimit>,
+    /// The request this session belongs to, for [`Session::commit`]; weak, because the
+    /// request holds the session.
+    committer: Option<Weak<dyn Committer>>,
+}
+
+/// What saves a session before its request ends: the request's slot in the manager.
+pub(crate) trait Committer: Send + Sync {
+    fn commit(&self) -> Pin<Box<dyn Future<Output = Result<(), SessionError>> + Send + '_>>;
 }
 
 /// A new, empty session that belongs to no request and no backend: for unit tests of code
@@ -83,7 +104,7 @@ impl Session {
     ///
     /// # Errors
     ///
-    /// [`SessionError::Value`] when the stored value is not a `T`.
+    /// [`SessionError::WrongType`] when the stored value is not a `T`.
     pub fn get<T: DeserializeOwned>(&self, key: &str) -> Result<Option<T>, SessionError> {
         let mut state = self.lock();
         state.accessed = true;
@@ -153,7 +174,7 @@ impl Session {
     ///
     /// # Errors
     ///
-    /// [`SessionError::Value`] when the stored value is not a `T`; the value then stays.
+    /// [`SessionError::WrongType`] when the stored value is not a `T`; the value then stays.
     pub fn pop<T: DeserializeOwned>(&self, key: &str) -> Result<Option<T>, SessionError> {
         let value = self.get::<T>(key)?;
         if value.is_some() {
@@ -175,11 +196,27 @@ impl Session {
     /// and if another request saved the session after this one loaded it, the closure runs
     /// again on the latest value before this request's save. `f` must therefore be a pure
     /// function of its input, and must not use the session itself. The returned value is
-    /// the one computed now; a re-run at save time may store a later one.
+    /// the one computed now; a re-run at save time may store a later one: to answer with
+    /// the value that was stored, use [`Session::update_committed`].
+    ///
+    /// `f` is `'static` because it may run again after the handler returned: move what it
+    /// needs from the request into it.
+    ///
+    /// ```
+    /// # let session = session_core::Session::default();
+    /// let item = String::from("tea"); // from the request
+    /// let cart = session.update("cart", move |cart: Option<Vec<String>>| {
+    ///     let mut cart = cart.unwrap_or_default();
+    ///     cart.push(item.clone());
+    ///     cart
+    /// })?;
+    /// assert_eq!(cart, ["tea"]);
+    /// # Ok::<(), session_core::SessionError>(())
+    /// ```
     ///
     /// # Errors
     ///
-    /// [`SessionError::Value`] when the stored value is not a `T`;
+    /// [`SessionError::WrongType`] when the stored value is not a `T`;
     /// [`SessionError::TooLarge`] when the result would not fit the backend.
     pub fn update<T, F>(&self, key: impl Into<String>, f: F) -> Result<T, SessionError>
     where
@@ -198,6 +235,91 @@ impl Session {
         let state = self.lock();
         let new = state.record.data.get(&key).unwrap_or(&Value::Null);
         from_value(&key, new)
+    }
+
+    /// [`update`](Self::update), then [`commit`](Self::commit), and the value that was
+    /// stored: what another process's concurrent writes made of this request's update.
+    /// Two concurrent requests never both answer the same count, even across processes.
+    ///
+    /// # Errors
+    ///
+    /// As [`update`](Self::update) and [`commit`](Self::commit).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # tokio::runtime::Builder::new_current_thread().build()?.block_on(async {
+    /// let session = session_core::Session::default();
+    /// let n = session.update_committed("counter", |n: Option<u64>| n.unwrap_or(0) + 1).await?;
+    /// assert_eq!(n, 1);
+    /// # Ok::<(), session_core::SessionError>(())
+    /// # })?;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub async fn update_committed<T, F>(
+        &self,
+        key: impl Into<String>,
+        f: F,
+    ) -> Result<T, SessionError>
+    where
+        T: Serialize + DeserializeOwned + 'static,
+        F: Fn(Option<T>) -> T + Send + Sync + 'static,
+    {
+        let key = key.into();
+        let computed = self.update(key.clone(), f)?;
+        self.commit().await?;
+        Ok(self.get(&key)?.unwrap_or(computed))
+    }
+
+    /// Saves the session now, before the handler returns. Afterwards reads show exactly
+    /// what was stored (this request's writes replayed on whatever other requests, in any
+    /// process, stored meanwhile), and writes are refused with
+    /// [`SessionError::AlreadySaved`]. The response still gets the cookie the save called
+    /// for.
+    ///
+    /// Cost: none in store work (the one save the request would have made at its end
+    /// happens here instead), and a server-side session's per-request lock is released
+    /// earlier. A session that belongs to no request ([`Session::default`]) has nothing to
+    /// save to and stays as it is.
+    ///
+    /// # Errors
+    ///
+    /// As the save at the end of a request: a store that is down, a session too large, a
+    /// write on a session a login just replaced ([`SessionError::Superseded`]).
+    pub async fn commit(&self) -> Result<(), SessionError> {
+        let committer = self.lock().committer.as_ref().and_then(Weak::upgrade);
+        match committer {
+            Some(committer) => committer.commit().await,
+            None => Ok(()),
+        }
+    }
+
+    /// Remembers this browser: the session becomes permanent (a persistent cookie) and
+    /// its idle window is `idle` instead of the configured idle timeout, still capped by
+    /// the absolute timeout and the lifetime. Call it at login, when the user ticks
+    /// "remember me".
+    ///
+    /// Kept in the session under `_remember_for` (milliseconds), beside Flask's own
+    /// underscore keys, so every backend stores it.
+    ///
+    /// # Errors
+    ///
+    /// [`SessionError::TooLarge`] when the session would no longer fit its backend.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::time::Duration;
+    ///
+    /// let session = session_core::Session::default();
+    /// session.remember_for(Duration::from_secs(30 * 24 * 60 * 60))?;
+    /// assert!(session.is_permanent());
+    /// # Ok::<(), session_core::SessionError>(())
+    /// ```
+    pub fn remember_for(&self, idle: Duration) -> Result<(), SessionError> {
+        let millis = u64::try_from(idle.as_millis()).unwrap_or(u64::MAX);
+        self.write(Change::SetPermanent(true))?;
+        self.write(Change::Insert(REMEMBER_KEY.to_owned(), Value::from(millis)))
     }
 
     /// Makes the session outlive the browser (or not), as Flask's `session.permanent`.
@@ -267,9 +389,15 @@ impl Session {
     /// Ends the session: at the end of the request it is deleted from the server and the
     /// browser gets a removal cookie. Values written after this start a new session with a
     /// new id (so "logged out" can be flashed).
+    ///
+    /// On a session a login replaced moments ago ([`SessionError::Superseded`]), nothing
+    /// happens: ending it would remove the cookie of the login that replaced it.
     pub fn destroy(&self) {
         let mut state = self.lock();
         state.accessed = true;
+        if state.lifecycle == Lifecycle::Superseded {
+            return;
+        }
         state.lifecycle = Lifecycle::Destroyed;
         state.changes = ChangeSet::default();
         state.record.data.clear();
@@ -290,21 +418,32 @@ impl Session {
                 accessed: false,
                 saved: false,
                 size_limit,
+                committer: None,
             })),
         }
     }
 
+    /// Ties the session to the request that will save it, for [`Session::commit`].
+    pub(crate) fn attach(&self, committer: Weak<dyn Committer>) {
+        self.lock().committer = Some(committer);
+    }
+
     /// Takes what the request did, once; later writes through clones of this handle fail
-    /// with [`SessionError::AlreadySaved`].
+    /// with [`SessionError::AlreadySaved`], while reads still see the data.
     pub(crate) fn take(&self) -> Taken {
         let mut state = self.lock();
         state.saved = true;
         Taken {
-            record: std::mem::replace(&mut state.record, Record::new(EPOCH, EPOCH)),
+            record: state.record.clone(),
             changes: std::mem::take(&mut state.changes),
             lifecycle: state.lifecycle,
             accessed: state.accessed,
         }
+    }
+
+    /// After a save: reads show `record`, what the store now holds.
+    pub(crate) fn show_stored(&self, record: Record) {
+        self.lock().record = record;
     }
 
     fn lock(&self) -> MutexGuard<'_, State> {
@@ -329,6 +468,9 @@ impl Session {
         let state = &mut *guard;
         if state.saved {
             return Err(SessionError::AlreadySaved);
+        }
+        if state.lifecycle == Lifecycle::Superseded {
+            return Err(SessionError::Superseded);
         }
         state.accessed = true;
         let undo = change.apply(&mut state.record)?;
@@ -363,7 +505,7 @@ impl fmt::Debug for Session {
 }
 
 fn from_value<T: DeserializeOwned>(key: &str, value: &Value) -> Result<T, SessionError> {
-    T::deserialize(value).map_err(|source| SessionError::Value {
+    T::deserialize(value).map_err(|source| SessionError::WrongType {
         key: key.to_owned(),
         source,
     })

@@ -302,7 +302,7 @@ fn typed_keys_read_and_write_their_type() -> TestResult {
     session.insert("visits", "not a number")?;
     assert!(matches!(
         VISITS.get(&session),
-        Err(SessionError::Value { .. })
+        Err(SessionError::WrongType { .. })
     ));
     assert_eq!(VISITS.name(), "visits");
     Ok(())

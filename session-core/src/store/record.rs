@@ -51,6 +51,15 @@ impl Record {
         }
     }
 
+    /// The idle window of a remembered session
+    /// ([`Session::remember_for`](crate::Session::remember_for)), if it is one.
+    pub fn remember_for(&self) -> Option<std::time::Duration> {
+        self.data
+            .get(crate::session::REMEMBER_KEY)
+            .and_then(Value::as_u64)
+            .map(std::time::Duration::from_millis)
+    }
+
     /// Whether the record's server-side deadline has passed at `now`.
     pub fn is_expired_at(&self, now: Timestamp) -> bool {
         now >= self.expires_at

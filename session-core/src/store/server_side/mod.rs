@@ -7,6 +7,7 @@ mod id_cookie;
 mod locks;
 
 use std::fmt;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
 use tracing::{debug, warn};
@@ -15,7 +16,7 @@ use self::locks::{SessionLockGuard, SessionLocks};
 use super::{Record, RecordStore, SessionId, StorageKey, StoreError};
 use crate::backend::{
     Capabilities, ChangeSet, Context, CookieUpdate, IntoSessionBackend, Lifecycle, Loaded, Outcome,
-    SessionBackend, SizeLimit,
+    Saved, SessionBackend, SizeLimit,
 };
 use crate::clock::Timestamp;
 use crate::{SessionConfig, SessionError};
@@ -27,8 +28,10 @@ const DEFAULT_MAX_ATTEMPTS: u32 = 32;
 /// How many fresh ids are tried when a new id collides (which 256 random bits make a
 /// sign of a broken random source, not bad luck).
 const ID_ATTEMPTS: u32 = 3;
-/// The default ceiling on a server-side session's JSON size.
-const DEFAULT_MAX_SESSION_BYTES: usize = 1024 * 1024;
+/// The default ceiling on a server-side session's JSON size: 64 KiB, sixteen times what a
+/// browser keeps in a cookie session and far more than a login, a cart and flashes need,
+/// yet small enough that anonymous writers cannot make one session a storage attack.
+const DEFAULT_MAX_SESSION_BYTES: usize = 64 * 1024;
 
 /// How a session id becomes a [`StorageKey`]; declared by each store through
 /// [`RecordStore::key_scheme`].
@@ -50,6 +53,21 @@ pub enum KeyScheme {
 ///   never adopted; the visitor is anonymous and a write gets a brand-new id.
 /// - **Expiry** is checked on every load against the stored deadline and the current
 ///   [`SessionConfig`]; unchanged sessions are touched per the refresh policy.
+/// - **Empty sessions** are not stored, and a request that empties a stored one deletes
+///   it and sends a removal cookie, as Flask-Session does.
+/// - **Logins racing other requests**: the id a login renames is marked for
+///   [`SessionConfig::superseded_window`]; a request still carrying it reads an empty
+///   session, and its writes fail with [`SessionError::Superseded`] (409), never reaching
+///   the new session and never replacing the login's cookie.
+/// - **Size**: a write that would make the session's JSON larger than the limit (64 KiB
+///   by default, [`with_max_session_bytes`](Self::with_max_session_bytes)) fails at
+///   `insert` with [`SessionError::TooLarge`]. With that limit, what anonymous writers can
+///   make a store hold is bounded by the limit times the sessions they can create: the
+///   memory store caps both ([`MemoryStore`](super::MemoryStore)); SQLite, Redis and
+///   PostgreSQL hold them until they expire (the idle timeout bounds that), so set an
+///   idle timeout and, for Redis, a `maxmemory` policy.
+/// - **Corrupt records** (undecodable) are deleted when met, logged and counted
+///   ([`ServerSide::corrupt_records_discarded`]); the visitor starts a new session.
 /// - **Concurrency**: requests on one session in this process are serialised from load to
 ///   save; across processes, saves are compare-and-swap and a conflict replays this
 ///   request's writes (including `update` closures) on the latest record, after a short
@@ -88,6 +106,7 @@ pub struct ServerSide<S> {
     /// The check built once from `max_session_bytes` and shared by every session.
     size_limit: Option<SizeLimit>,
     max_attempts: u32,
+    corrupt_discarded: AtomicU64,
 }
 
 /// What [`ServerSide`] carries from load to save: the loaded session's id, its storage
@@ -115,7 +134,7 @@ impl fmt::Debug for ServerSideState {
 }
 
 impl<S: RecordStore> ServerSide<S> {
-    /// Wraps `store` with the defaults: hashed keys, a 1 MiB session limit, 32 attempts.
+    /// Wraps `store` with the defaults: hashed keys, a 64 KiB session limit, 32 attempts.
     pub fn new(store: S) -> Self {
         Self::from_arc(Arc::new(store))
     }
@@ -130,6 +149,7 @@ impl<S: RecordStore> ServerSide<S> {
             max_session_bytes: Some(DEFAULT_MAX_SESSION_BYTES),
             size_limit: Some(json_size_limit(DEFAULT_MAX_SESSION_BYTES)),
             max_attempts: DEFAULT_MAX_ATTEMPTS,
+            corrupt_discarded: AtomicU64::new(0),
         }
     }
 
@@ -151,6 +171,11 @@ impl<S: RecordStore> ServerSide<S> {
         &self.store
     }
 
+    /// How many corrupt records this backend met and deleted since it was built.
+    pub fn corrupt_records_discarded(&self) -> u64 {
+        self.corrupt_discarded.load(Ordering::Relaxed)
+    }
+
     fn storage_key(&self, id: &SessionId) -> StorageKey {
         match self.key_scheme {
             KeyScheme::Hashed => StorageKey::hashed(id),
@@ -170,14 +195,20 @@ impl<S: RecordStore> ServerSide<S> {
         CookieUpdate::set_for(value, record)
     }
 
-    /// Stores `record` under a fresh id.
+    /// Stores `record` under a fresh id; an empty session is not stored (as Flask-Session
+    /// does), so a visitor who only read a flash leaves nothing behind.
     async fn create(
         &self,
         mut record: Record,
         config: &SessionConfig,
         now: Timestamp,
-    ) -> Result<CookieUpdate, SessionError> {
+    ) -> Result<Saved, SessionError> {
+        if record.data.is_empty() {
+            return Ok(Saved::new(CookieUpdate::Unchanged));
+        }
         record.version = 1;
+        record.last_active = now;
+        record.expires_at = config.deadline(&record, now);
         for attempt in 1..=ID_ATTEMPTS {
             let id = SessionId::generate()?;
             match self
@@ -185,7 +216,11 @@ impl<S: RecordStore> ServerSide<S> {
                 .create(&self.storage_key(&id), &record, now)
                 .await
             {
-                Ok(()) => return Ok(Self::cookie_for(&id, &record, config)),
+                Ok(()) => {
+                    return Ok(
+                        Saved::new(Self::cookie_for(&id, &record, config)).with_record(record)
+                    )
+                }
                 Err(StoreError::KeyCollision) if attempt < ID_ATTEMPTS => {
                     warn!("a freshly generated session id collided; drawing another");
                 }
@@ -204,9 +239,14 @@ impl<S: RecordStore> ServerSide<S> {
         changes: &ChangeSet,
         config: &SessionConfig,
         now: Timestamp,
-    ) -> Result<CookieUpdate, SessionError> {
+        loaded: bool,
+    ) -> Result<Saved, SessionError> {
         let mut record = config.new_record(now);
         changes.apply_to(&mut record)?;
+        if record.data.is_empty() && loaded {
+            // Nothing to keep, and the browser still holds the dead id.
+            return Ok(Saved::new(CookieUpdate::Remove));
+        }
         self.create(record, config, now).await
     }
 
@@ -217,7 +257,7 @@ impl<S: RecordStore> ServerSide<S> {
         outcome: Outcome<()>,
         config: &SessionConfig,
         now: Timestamp,
-    ) -> Result<CookieUpdate, SessionError> {
+    ) -> Result<Saved, SessionError> {
         let Outcome {
             mut record,
             changes,
@@ -228,18 +268,13 @@ impl<S: RecordStore> ServerSide<S> {
         let mut version = stored.version;
         for attempt in 1..=self.max_attempts {
             record.last_active = now;
-            record.expires_at = config.expires_at(record.created_at, now);
+            record.expires_at = config.deadline(&record, now);
             record.version = version + 1;
             let result = if rename {
                 let new_id = SessionId::generate()?;
+                let new_key = self.storage_key(&new_id);
                 self.store
-                    .change_key(
-                        &stored.key,
-                        &self.storage_key(&new_id),
-                        &record,
-                        version,
-                        now,
-                    )
+                    .change_key(&stored.key, &new_key, &record, version, now)
                     .await
                     .map(|()| Some(new_id))
             } else {
@@ -249,11 +284,22 @@ impl<S: RecordStore> ServerSide<S> {
                     .map(|()| None)
             };
             match result {
-                Ok(Some(new_id)) => return Ok(Self::cookie_for(&new_id, &record, config)),
-                Ok(None) if record.permanent => {
-                    return Ok(Self::cookie_for(&stored.id, &record, config))
+                Ok(Some(new_id)) => {
+                    self.leave_tombstone(&stored.key, config, now).await;
+                    let cookie = Self::cookie_for(&new_id, &record, config);
+                    return Ok(Saved::new(cookie).with_record(record));
                 }
-                Ok(None) => return Ok(CookieUpdate::Unchanged),
+                Ok(None) if record.data.is_empty() => {
+                    // The request emptied the session (its last flash shown, say): the
+                    // compare-and-swap above proved nobody wrote meanwhile, so it goes.
+                    self.store.delete(&stored.key).await?;
+                    return Ok(Saved::new(CookieUpdate::Remove).with_record(record));
+                }
+                Ok(None) if record.permanent => {
+                    let cookie = Self::cookie_for(&stored.id, &record, config);
+                    return Ok(Saved::new(cookie).with_record(record));
+                }
+                Ok(None) => return Ok(Saved::new(CookieUpdate::Unchanged).with_record(record)),
                 Err(StoreError::KeyCollision) if rename => {
                     warn!("a regenerated session id collided; drawing another");
                 }
@@ -264,12 +310,16 @@ impl<S: RecordStore> ServerSide<S> {
                     );
                     backoff::pause(attempt).await;
                     match self.store.load(&stored.key, now).await? {
-                        Some(fresh) if !config.is_expired(&fresh, now) => {
+                        Some(fresh) if !config.is_expired(&fresh, now) && !is_tombstone(&fresh) => {
                             version = fresh.version;
                             record = fresh;
                             changes.apply_to(&mut record)?;
                         }
-                        _ => return self.create_from_changes(&changes, config, now).await,
+                        Some(fresh) if is_tombstone(&fresh) => {
+                            // A login in another process renamed the session meanwhile.
+                            return Err(SessionError::Superseded);
+                        }
+                        _ => return self.create_from_changes(&changes, config, now, true).await,
                     }
                 }
                 Err(error) => return Err(error.into()),
@@ -280,6 +330,24 @@ impl<S: RecordStore> ServerSide<S> {
         })
     }
 
+    /// Marks the key a login just renamed, for [`SessionConfig::superseded_window`], so
+    /// requests still carrying the old id are told so instead of starting a new session.
+    /// Flask-Session's records are left alone: a Flask app would read the marker as data.
+    async fn leave_tombstone(&self, old: &StorageKey, config: &SessionConfig, now: Timestamp) {
+        if self.key_scheme != KeyScheme::Hashed {
+            return;
+        }
+        let mut tombstone = Record::new(now, now.saturating_add(config.superseded_window()));
+        tombstone
+            .data
+            .insert(SUPERSEDED_KEY.to_owned(), serde_json::Value::Bool(true));
+        tombstone.version = 1;
+        if let Err(error) = self.store.create(old, &tombstone, now).await {
+            // Only the 409 for a racing write is lost; the login itself stands.
+            debug!(%error, "could not mark a renamed session id");
+        }
+    }
+
     /// Pushes an unchanged session's expiry forward when the refresh policy says so.
     async fn refresh(
         &self,
@@ -288,10 +356,10 @@ impl<S: RecordStore> ServerSide<S> {
         config: &SessionConfig,
         now: Timestamp,
     ) -> CookieUpdate {
-        if !config.refresh_due(record.last_active, now) {
+        if !config.refresh_due(record, record.last_active, now) {
             return CookieUpdate::Unchanged;
         }
-        let expires_at = config.expires_at(record.created_at, now);
+        let expires_at = config.deadline(record, now);
         if let Err(error) = self.store.touch(&stored.key, now, expires_at).await {
             // The request itself succeeded; the session just is not extended this time.
             warn!(%error, "could not refresh the session's expiry");
@@ -317,12 +385,8 @@ impl<S: RecordStore> SessionBackend for ServerSide<S> {
         cx: Context<'_>,
     ) -> Result<Loaded<ServerSideState>, SessionError> {
         let (config, now) = (cx.config(), cx.now());
-        let new_session = || {
-            self.loaded(Loaded::new_session(
-                config.new_record(now),
-                ServerSideState { stored: None },
-            ))
-        };
+        let nothing = || ServerSideState { stored: None };
+        let new_session = || self.loaded(Loaded::new_session(config.new_record(now), nothing()));
         let Some(id) = cookie.and_then(|value| {
             id_cookie::decode(value, config.cookie_name(), config.id_cookie_keys())
         }) else {
@@ -334,6 +398,10 @@ impl<S: RecordStore> SessionBackend for ServerSide<S> {
         let key = self.storage_key(&id);
         let lock = self.locks.lock(&key).await;
         match self.store.load(&key, now).await {
+            Ok(Some(record)) if is_tombstone(&record) => {
+                debug!("the session id was renamed by a login moments ago");
+                Ok(Loaded::superseded(config.new_record(now), nothing()))
+            }
             Ok(Some(record)) if !config.is_expired(&record, now) => {
                 let version = record.version;
                 let stored = Stored {
@@ -361,7 +429,12 @@ impl<S: RecordStore> SessionBackend for ServerSide<S> {
                 Ok(new_session())
             }
             Err(StoreError::Corrupt(error)) => {
-                warn!(%error, "discarding a corrupt session record");
+                // It can never be read again: delete it rather than meet it on every load.
+                let discarded = self.corrupt_discarded.fetch_add(1, Ordering::Relaxed) + 1;
+                warn!(%error, discarded, "deleting a corrupt session record");
+                if let Err(error) = self.store.delete(&key).await {
+                    warn!(%error, "could not delete a corrupt session record");
+                }
                 Ok(new_session())
             }
             Err(error) => Err(error.into()),
@@ -372,38 +445,45 @@ impl<S: RecordStore> SessionBackend for ServerSide<S> {
         &self,
         outcome: Outcome<ServerSideState>,
         cx: Context<'_>,
-    ) -> Result<CookieUpdate, SessionError> {
+    ) -> Result<Saved, SessionError> {
         let (config, now) = (cx.config(), cx.now());
         let (outcome, ServerSideState { stored }) = outcome.split();
         match (outcome.lifecycle, stored) {
+            (Lifecycle::Superseded, _) => Ok(Saved::new(CookieUpdate::Unchanged)),
             (Lifecycle::Destroyed, stored) => {
                 if let Some(stored) = &stored {
                     self.store.delete(&stored.key).await?;
                 }
                 if outcome.changes.is_empty() {
-                    return Ok(CookieUpdate::Remove);
+                    return Ok(Saved::new(CookieUpdate::Remove));
                 }
-                self.create_from_changes(&outcome.changes, config, now)
+                self.create_from_changes(&outcome.changes, config, now, stored.is_some())
                     .await
             }
             (_, Some(stored)) if outcome.is_modified() => {
                 self.save_existing(&stored, outcome, config, now).await
             }
-            (_, Some(stored)) => Ok(self.refresh(&stored, &outcome.record, config, now).await),
+            (_, Some(stored)) => Ok(Saved::new(
+                self.refresh(&stored, &outcome.record, config, now).await,
+            )),
             (_, None) if !outcome.changes.is_empty() => {
-                let mut record = outcome.record;
-                record.last_active = now;
-                record.expires_at = config.expires_at(record.created_at, now);
-                self.create(record, config, now).await
+                self.create(outcome.record, config, now).await
             }
             // A new session that only asked for regeneration has nothing to store yet.
-            (_, None) => Ok(CookieUpdate::Unchanged),
+            (_, None) => Ok(Saved::new(CookieUpdate::Unchanged)),
         }
     }
 
     fn capabilities(&self) -> Capabilities {
         Capabilities::server_side(self.max_session_bytes)
     }
+}
+
+/// The data key of the marker a login leaves under the id it renamed.
+const SUPERSEDED_KEY: &str = "_superseded_by_login";
+
+fn is_tombstone(record: &Record) -> bool {
+    record.data.contains_key(SUPERSEDED_KEY)
 }
 
 impl<S: RecordStore> IntoSessionBackend for ServerSide<S> {

@@ -281,7 +281,12 @@ async fn regenerate_alone_moves_the_session() -> TestResult {
         panic!("regenerate must set a new cookie");
     };
     assert_ne!(value, cookie);
-    assert_eq!(harness.store.len(), 1, "the old record is gone, not copied");
+    let (_, old) = harness.open(Some(&cookie)).await?;
+    assert!(old.is_empty(), "the old record is gone, not copied");
+    assert!(
+        matches!(old.insert("x", 1), Err(SessionError::Superseded)),
+        "the old id is marked as renamed for a while"
+    );
     Ok(())
 }
 
@@ -335,5 +340,205 @@ fn json_len_matches_serde_json() -> TestResult {
         crate::backend::json_len(&map),
         serde_json::to_vec(&map)?.len()
     );
+    Ok(())
+}
+
+#[tokio::test]
+async fn a_write_racing_a_login_is_refused_and_never_reaches_the_new_session() -> TestResult {
+    let a = Harness::new(SessionConfig::default())?;
+    let b = Harness::sharing(Arc::clone(&a.store), &a.clock, SessionConfig::default())?;
+    let (request, session) = a.open(None).await?;
+    session.insert("counter", 1)?;
+    let CookieUpdate::Set {
+        value: before_login,
+        ..
+    } = a.save(request).await?
+    else {
+        panic!("a write sets a cookie");
+    };
+
+    // The login renames the session...
+    let (login, session) = a.open(Some(&before_login)).await?;
+    session.regenerate();
+    session.insert("user", "ada")?;
+    let CookieUpdate::Set {
+        value: after_login, ..
+    } = a.save(login).await?
+    else {
+        panic!("a login sets the new cookie");
+    };
+
+    // ...while another request of the same browser, in another process, still carries
+    // the old cookie: it reads nothing, and its write is refused without a cookie.
+    let (racing, session) = b.open(Some(&before_login)).await?;
+    assert!(session.is_empty());
+    assert!(matches!(
+        session.update("counter", |n: Option<u32>| n.unwrap_or(0) + 1),
+        Err(SessionError::Superseded)
+    ));
+    session.destroy();
+    assert_eq!(
+        b.save(racing).await?,
+        CookieUpdate::Unchanged,
+        "no cookie replaces the login"
+    );
+    assert_eq!(SessionError::Superseded.http_status(), 409);
+
+    let (_, logged_in) = a.open(Some(&after_login)).await?;
+    assert_eq!(
+        logged_in.get::<u32>("counter")?,
+        Some(1),
+        "nothing was forwarded"
+    );
+    assert_eq!(logged_in.get::<String>("user")?.as_deref(), Some("ada"));
+    drop(logged_in);
+
+    // Past the window the old id is simply unknown again.
+    a.clock
+        .advance(SessionConfig::default().superseded_window());
+    let (_, later) = b.open(Some(&before_login)).await?;
+    later.insert("fresh", true)?;
+    Ok(())
+}
+
+#[tokio::test]
+async fn empty_sessions_are_not_stored_and_emptied_ones_are_removed() -> TestResult {
+    let harness = Harness::new(SessionConfig::default())?;
+    let (request, session) = harness.open(None).await?;
+    session.flash("shown at once")?;
+    assert_eq!(session.take_flashes().len(), 1);
+    assert_eq!(harness.save(request).await?, CookieUpdate::Unchanged);
+    assert!(harness.store.is_empty(), "an empty session is not stored");
+
+    let (request, session) = harness.open(None).await?;
+    session.flash("Welcome!")?;
+    let CookieUpdate::Set { value, .. } = harness.save(request).await? else {
+        panic!("a flash is stored");
+    };
+    let (request, session) = harness.open(Some(&value)).await?;
+    assert_eq!(session.take_flashes().len(), 1);
+    assert_eq!(harness.save(request).await?, CookieUpdate::Remove);
+    assert!(harness.store.is_empty(), "the emptied session is deleted");
+    Ok(())
+}
+
+#[tokio::test]
+async fn committed_updates_answer_what_was_stored_across_processes() -> TestResult {
+    let a = Harness::new(SessionConfig::default())?;
+    let b = Harness::sharing(Arc::clone(&a.store), &a.clock, SessionConfig::default())?;
+    let (request, session) = a.open(None).await?;
+    session.insert("counter", 0)?;
+    let CookieUpdate::Set { value: cookie, .. } = a.save(request).await? else {
+        panic!("stored");
+    };
+    // Both processes load version 1 and compute 1; the second to commit replays its
+    // update on the first one's record and must answer 2, not its stale 1.
+    let (first_request, first) = a.open(Some(&cookie)).await?;
+    let (second_request, second) = b.open(Some(&cookie)).await?;
+    let increment = |n: Option<u32>| n.unwrap_or(0) + 1;
+    assert_eq!(first.update_committed("counter", increment).await?, 1);
+    assert_eq!(second.update_committed("counter", increment).await?, 2);
+    assert_eq!(
+        second.get::<u32>("counter")?,
+        Some(2),
+        "reads show the stored state"
+    );
+    assert!(matches!(
+        second.insert("late", 1),
+        Err(SessionError::AlreadySaved)
+    ));
+    // The adapters still get the responses' headers.
+    assert!(first_request.finish().await?.is_some());
+    assert!(second_request.finish().await?.is_some());
+    Ok(())
+}
+
+#[tokio::test]
+async fn remembered_sessions_keep_their_cookie_until_the_absolute_timeout() -> TestResult {
+    let config = SessionConfig::default()
+        .with_idle_timeout(Duration::from_secs(60))
+        .with_absolute_timeout(Duration::from_secs(7_200));
+    let harness = Harness::new(config)?;
+    let (request, session) = harness.open(None).await?;
+    session.regenerate();
+    session.insert("user", "ada")?;
+    session.remember_for(Duration::from_secs(86_400))?;
+    let plan = request.finish().await?.ok_or("loaded")?;
+    let cookie = plan.set_cookie.ok_or("a login sets a cookie")?;
+    assert_eq!(
+        cookie.max_age(),
+        Some(cookie::time::Duration::seconds(7_200))
+    );
+
+    // Idle for longer than the ordinary idle timeout: still logged in.
+    harness.clock.advance(Duration::from_secs(600));
+    let (_, session) = harness.open(Some(cookie.value())).await?;
+    assert_eq!(session.get::<String>("user")?.as_deref(), Some("ada"));
+    Ok(())
+}
+
+#[tokio::test]
+async fn corrupt_records_are_deleted_when_met_and_counted() -> TestResult {
+    struct Corrupting(MemoryStore);
+    #[async_trait]
+    impl RecordStore for Corrupting {
+        async fn load(&self, _: &StorageKey, _: Timestamp) -> Result<Option<Record>, StoreError> {
+            Err(StoreError::Corrupt("not a record".into()))
+        }
+        async fn create(&self, k: &StorageKey, r: &Record, n: Timestamp) -> Result<(), StoreError> {
+            self.0.create(k, r, n).await
+        }
+        async fn save(
+            &self,
+            k: &StorageKey,
+            r: &Record,
+            v: u64,
+            n: Timestamp,
+        ) -> Result<(), StoreError> {
+            self.0.save(k, r, v, n).await
+        }
+        async fn change_key(
+            &self,
+            o: &StorageKey,
+            k: &StorageKey,
+            r: &Record,
+            v: u64,
+            n: Timestamp,
+        ) -> Result<(), StoreError> {
+            self.0.change_key(o, k, r, v, n).await
+        }
+        async fn delete(&self, k: &StorageKey) -> Result<(), StoreError> {
+            self.0.delete(k).await
+        }
+        async fn touch(
+            &self,
+            k: &StorageKey,
+            a: Timestamp,
+            e: Timestamp,
+        ) -> Result<(), StoreError> {
+            self.0.touch(k, a, e).await
+        }
+        async fn delete_expired(&self, n: Timestamp) -> Result<u64, StoreError> {
+            self.0.delete_expired(n).await
+        }
+    }
+    let memory = MemoryStore::default();
+    let backend = Arc::new(ServerSide::new(Corrupting(memory.clone())));
+    let boxed = crate::backend::BoxedBackend::from_backend(Arc::clone(&backend));
+    let manager = SessionManager::new(boxed, SessionConfig::default())?;
+    let request = manager.request(None);
+    request.session().await?.insert("user", "ada")?;
+    let cookie = request
+        .finish()
+        .await?
+        .and_then(|p| p.cookie_value().map(str::to_owned));
+    assert_eq!(memory.len(), 1);
+    let session = manager.request(cookie.as_deref()).session().await?;
+    assert!(
+        session.is_empty(),
+        "a corrupt record is a new session, not an error"
+    );
+    assert_eq!(memory.len(), 0, "and it is deleted");
+    assert_eq!(backend.corrupt_records_discarded(), 1);
     Ok(())
 }
