@@ -5,11 +5,10 @@
 mod changes;
 mod flash;
 mod key;
+mod saving;
 
 use std::fmt;
-use std::future::Future;
-use std::pin::Pin;
-use std::sync::{Arc, Mutex, MutexGuard, PoisonError, Weak};
+use std::sync::{Arc, Mutex, Weak};
 use std::time::Duration;
 
 use serde::de::DeserializeOwned;
@@ -22,6 +21,9 @@ use self::changes::{Change, UpdateFn, FLASHES_KEY};
 
 pub use self::flash::Flash;
 pub use self::key::SessionKey;
+pub(crate) use self::saving::Committer;
+#[cfg(test)]
+use self::saving::Taken;
 use crate::backend::{Lifecycle, SizeLimit};
 use crate::clock::Timestamp;
 use crate::store::Record;
@@ -78,11 +80,6 @@ struct State {
     /// The request this session belongs to, for [`Session::commit`]; weak, because the
     /// request holds the session.
     committer: Option<Weak<dyn Committer>>,
-}
-
-/// What saves a session before its request ends: the request's slot in the manager.
-pub(crate) trait Committer: Send + Sync {
-    fn commit(&self) -> Pin<Box<dyn Future<Output = Result<(), SessionError>> + Send + '_>>;
 }
 
 /// A new, empty session that belongs to no request and no backend: for unit tests of code
@@ -402,95 +399,6 @@ impl Session {
         state.changes = ChangeSet::default();
         state.record.data.clear();
     }
-
-    // ---- for the manager (crate-private: handlers cannot reach these) ----
-
-    pub(crate) fn from_loaded(
-        record: Record,
-        lifecycle: Lifecycle,
-        size_limit: Option<SizeLimit>,
-    ) -> Self {
-        Self {
-            state: Arc::new(Mutex::new(State {
-                record,
-                changes: ChangeSet::default(),
-                lifecycle,
-                accessed: false,
-                saved: false,
-                size_limit,
-                committer: None,
-            })),
-        }
-    }
-
-    /// Ties the session to the request that will save it, for [`Session::commit`].
-    pub(crate) fn attach(&self, committer: Weak<dyn Committer>) {
-        self.lock().committer = Some(committer);
-    }
-
-    /// Takes what the request did, once; later writes through clones of this handle fail
-    /// with [`SessionError::AlreadySaved`], while reads still see the data.
-    pub(crate) fn take(&self) -> Taken {
-        let mut state = self.lock();
-        state.saved = true;
-        Taken {
-            record: state.record.clone(),
-            changes: std::mem::take(&mut state.changes),
-            lifecycle: state.lifecycle,
-            accessed: state.accessed,
-        }
-    }
-
-    /// After a save: reads show `record`, what the store now holds.
-    pub(crate) fn show_stored(&self, record: Record) {
-        self.lock().record = record;
-    }
-
-    fn lock(&self) -> MutexGuard<'_, State> {
-        // A panic in another handler holding the lock leaves the data consistent (every
-        // write is applied or undone before the lock is released), so poisoning is ignored.
-        self.state.lock().unwrap_or_else(PoisonError::into_inner)
-    }
-
-    fn write(&self, change: Change) -> Result<(), SessionError> {
-        self.apply(change, true)
-    }
-
-    /// Applies a change that only removes data. It skips the size check: a session that is
-    /// already over a backend's limit (sent by an older version, say) must still be able to
-    /// shrink. A saved session ignores it, as it ignores reads.
-    fn shrink(&self, change: Change) {
-        let _already_saved = self.apply(change, false);
-    }
-
-    fn apply(&self, change: Change, check_size: bool) -> Result<(), SessionError> {
-        let mut guard = self.lock();
-        let state = &mut *guard;
-        if state.saved {
-            return Err(SessionError::AlreadySaved);
-        }
-        if state.lifecycle == Lifecycle::Superseded {
-            return Err(SessionError::Superseded);
-        }
-        state.accessed = true;
-        let undo = change.apply(&mut state.record)?;
-        if let Some(limit) = state.size_limit.as_ref().filter(|_| check_size) {
-            if let Err(error) = limit(&state.record) {
-                undo.revert(&mut state.record);
-                return Err(error);
-            }
-        }
-        state.changes.push(change);
-        Ok(())
-    }
-}
-
-/// What the manager takes from a finished request's session.
-pub(crate) struct Taken {
-    pub(crate) record: Record,
-    pub(crate) changes: ChangeSet,
-    pub(crate) lifecycle: Lifecycle,
-    pub(crate) accessed: bool,
 }
 
 impl fmt::Debug for Session {

@@ -5,7 +5,7 @@ use serde_json::json;
 
 use super::*;
 use crate::adapter::{LazySession, SessionManager};
-use crate::clock::ManualClock;
+use crate::clock::{ManualClock, Timestamp};
 use crate::keys::{Key, KeyRing};
 use crate::store::MemoryStore;
 use crate::Session;

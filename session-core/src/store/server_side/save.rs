@@ -1,0 +1,204 @@
+//! [`ServerSide`]'s save path: create, compare-and-swap with replay, rename, the marker a
+//! login leaves under the id it renamed, and the rolling refresh.
+
+use tracing::{debug, warn};
+
+use super::{backoff, KeyScheme, ServerSide, Stored, ID_ATTEMPTS};
+use crate::backend::{ChangeSet, CookieUpdate, Lifecycle, Outcome, Saved};
+use crate::clock::Timestamp;
+use crate::store::{Record, RecordStore, SessionId, StorageKey, StoreError};
+use crate::{SessionConfig, SessionError};
+
+impl<S: RecordStore> ServerSide<S> {
+    /// Stores `record` under a fresh id; an empty session is not stored (as Flask-Session
+    /// does), so a visitor who only read a flash leaves nothing behind.
+    pub(super) async fn create(
+        &self,
+        mut record: Record,
+        config: &SessionConfig,
+        now: Timestamp,
+    ) -> Result<Saved, SessionError> {
+        if record.data.is_empty() {
+            return Ok(Saved::new(CookieUpdate::Unchanged));
+        }
+        record.version = 1;
+        record.last_active = now;
+        record.expires_at = config.deadline(&record, now);
+        for attempt in 1..=ID_ATTEMPTS {
+            let id = SessionId::generate()?;
+            match self
+                .store
+                .create(&self.storage_key(&id), &record, now)
+                .await
+            {
+                Ok(()) => {
+                    return Ok(
+                        Saved::new(Self::cookie_for(&id, &record, config)).with_record(record)
+                    )
+                }
+                Err(StoreError::KeyCollision) if attempt < ID_ATTEMPTS => {
+                    warn!("a freshly generated session id collided; drawing another");
+                }
+                Err(error) => return Err(error.into()),
+            }
+        }
+        Err(SessionError::Conflict {
+            attempts: ID_ATTEMPTS,
+        })
+    }
+
+    /// A brand-new session holding only this request's writes, for when the loaded one was
+    /// destroyed (here or concurrently): the old id is never brought back.
+    pub(super) async fn create_from_changes(
+        &self,
+        changes: &ChangeSet,
+        config: &SessionConfig,
+        now: Timestamp,
+        loaded: bool,
+    ) -> Result<Saved, SessionError> {
+        let mut record = config.new_record(now);
+        changes.apply_to(&mut record)?;
+        if record.data.is_empty() && loaded {
+            // Nothing to keep, and the browser still holds the dead id.
+            return Ok(Saved::new(CookieUpdate::Remove));
+        }
+        self.create(record, config, now).await
+    }
+
+    /// Saves a loaded session, replaying its changes on the latest record after conflicts.
+    pub(super) async fn save_existing(
+        &self,
+        stored: &Stored,
+        outcome: Outcome<()>,
+        config: &SessionConfig,
+        now: Timestamp,
+    ) -> Result<Saved, SessionError> {
+        let Outcome {
+            mut record,
+            changes,
+            lifecycle,
+            ..
+        } = outcome;
+        let rename = lifecycle == Lifecycle::Renamed;
+        let mut version = stored.version;
+        for attempt in 1..=self.max_attempts {
+            record.last_active = now;
+            record.expires_at = config.deadline(&record, now);
+            record.version = version + 1;
+            let result = if rename {
+                let new_id = SessionId::generate()?;
+                let new_key = self.storage_key(&new_id);
+                self.store
+                    .change_key(&stored.key, &new_key, &record, version, now)
+                    .await
+                    .map(|()| Some(new_id))
+            } else {
+                self.store
+                    .save(&stored.key, &record, version, now)
+                    .await
+                    .map(|()| None)
+            };
+            match result {
+                Ok(Some(new_id)) => {
+                    self.leave_tombstone(&stored.key, config, now).await;
+                    let cookie = Self::cookie_for(&new_id, &record, config);
+                    return Ok(Saved::new(cookie).with_record(record));
+                }
+                Ok(None) if record.data.is_empty() => {
+                    // The request emptied the session (its last flash shown, say): the
+                    // compare-and-swap above proved nobody wrote meanwhile, so it goes.
+                    self.store.delete(&stored.key).await?;
+                    return Ok(Saved::new(CookieUpdate::Remove).with_record(record));
+                }
+                Ok(None) if record.permanent => {
+                    let cookie = Self::cookie_for(&stored.id, &record, config);
+                    return Ok(Saved::new(cookie).with_record(record));
+                }
+                Ok(None) => return Ok(Saved::new(CookieUpdate::Unchanged).with_record(record)),
+                Err(StoreError::KeyCollision) if rename => {
+                    warn!("a regenerated session id collided; drawing another");
+                }
+                Err(StoreError::Conflict) => {
+                    debug!(
+                        attempt,
+                        "session changed concurrently; replaying this request's writes"
+                    );
+                    backoff::pause(attempt).await;
+                    match self.store.load(&stored.key, now).await? {
+                        Some(fresh) if !config.is_expired(&fresh, now) && !is_tombstone(&fresh) => {
+                            version = fresh.version;
+                            record = fresh;
+                            changes.apply_to(&mut record)?;
+                        }
+                        Some(fresh) if is_tombstone(&fresh) => {
+                            // A login in another process renamed the session meanwhile.
+                            return Err(SessionError::Superseded);
+                        }
+                        _ => return self.create_from_changes(&changes, config, now, true).await,
+                    }
+                }
+                Err(error) => return Err(error.into()),
+            }
+        }
+        Err(SessionError::Conflict {
+            attempts: self.max_attempts,
+        })
+    }
+
+    /// Marks the key a login just renamed, for [`SessionConfig::superseded_window`], so
+    /// requests still carrying the old id are told so instead of starting a new session.
+    /// Flask-Session's records are left alone: a Flask app would read the marker as data.
+    pub(super) async fn leave_tombstone(
+        &self,
+        old: &StorageKey,
+        config: &SessionConfig,
+        now: Timestamp,
+    ) {
+        if self.key_scheme != KeyScheme::Hashed {
+            return;
+        }
+        let mut tombstone = Record::new(now, now.saturating_add(config.superseded_window()));
+        tombstone
+            .data
+            .insert(SUPERSEDED_KEY.to_owned(), serde_json::Value::Bool(true));
+        tombstone.version = 1;
+        if let Err(error) = self.store.create(old, &tombstone, now).await {
+            // Only the 409 for a racing write is lost; the login itself stands.
+            debug!(%error, "could not mark a renamed session id");
+        }
+    }
+
+    /// Pushes an unchanged session's expiry forward when the refresh policy says so.
+    pub(super) async fn refresh(
+        &self,
+        stored: &Stored,
+        record: &Record,
+        config: &SessionConfig,
+        now: Timestamp,
+    ) -> CookieUpdate {
+        if !config.refresh_due(record, record.last_active, now) {
+            return CookieUpdate::Unchanged;
+        }
+        let expires_at = config.deadline(record, now);
+        if let Err(error) = self.store.touch(&stored.key, now, expires_at).await {
+            // The request itself succeeded; the session just is not extended this time.
+            warn!(%error, "could not refresh the session's expiry");
+            return CookieUpdate::Unchanged;
+        }
+        if record.permanent {
+            // The browser's cookie must follow the new deadline.
+            let mut refreshed = record.clone();
+            refreshed.expires_at = expires_at;
+            Self::cookie_for(&stored.id, &refreshed, config)
+        } else {
+            CookieUpdate::Unchanged
+        }
+    }
+}
+
+/// The data key of the marker a login leaves under the id it renamed.
+const SUPERSEDED_KEY: &str = "_superseded_by_login";
+
+pub(super) fn is_tombstone(record: &Record) -> bool {
+    record.data.contains_key(SUPERSEDED_KEY)
+}
