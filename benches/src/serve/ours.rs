@@ -1,6 +1,7 @@
 //! Ours: the crates of this workspace behind `adapter_axum::SessionLayer`.
 
 use std::path::Path;
+use std::sync::OnceLock;
 
 use adapter_axum::{Error, Key, KeyRing, MemoryStore, Session, SessionConfig, SessionLayer};
 use anyhow::Context as _;
@@ -37,9 +38,22 @@ async fn show(session: Session) -> Result<Response, Error> {
     })
 }
 
+/// `POST /counter` answers the value that was stored (`update_committed`, as the demos
+/// do), unless `SESSION_BENCH_COUNTER=update` asks for the value computed before the save
+/// (`update`): the two runs measure what answering the committed value costs.
 async fn increment(session: Session) -> Result<String, Error> {
-    let n = session.update("counter", |n: Option<u64>| n.unwrap_or(0) + 1)?;
+    let increment = |n: Option<u64>| n.unwrap_or(0) + 1;
+    let n = if answer_committed() {
+        session.update_committed("counter", increment).await?
+    } else {
+        session.update("counter", increment)?
+    };
     Ok(n.to_string())
+}
+
+fn answer_committed() -> bool {
+    static COMMITTED: OnceLock<bool> = OnceLock::new();
+    *COMMITTED.get_or_init(|| std::env::var("SESSION_BENCH_COUNTER").as_deref() != Ok("update"))
 }
 
 async fn read(session: Session) -> Result<String, Error> {
