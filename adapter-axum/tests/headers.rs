@@ -164,3 +164,26 @@ async fn existing_vary_and_cache_headers_are_kept_or_overridden_as_needed() {
         "the handler's own cookie is kept: {cookies:?}"
     );
 }
+
+#[tokio::test]
+async fn a_non_utf8_byte_in_another_cookie_keeps_the_user_logged_in() {
+    let store = FlakyStore::default();
+    let app = app(store.clone());
+    let login = app
+        .clone()
+        .oneshot(request("POST", "/login", None, "ada"))
+        .await
+        .unwrap();
+    let session = cookie_of(&login).unwrap();
+    // `theme=café` as a Latin-1 browser sends it: one byte that is not UTF-8.
+    let mut raw = format!("{session}; theme=caf").into_bytes();
+    raw.push(0xE9);
+    let mut show = request("GET", "/show", None, "");
+    show.headers_mut().insert(
+        "cookie",
+        axum::http::HeaderValue::from_bytes(&raw).unwrap(),
+    );
+    let response = app.oneshot(show).await.unwrap();
+    assert_eq!(response.status(), 200);
+    assert_eq!(text(response).await, "ada", "the session cookie is still found");
+}
