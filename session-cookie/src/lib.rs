@@ -70,6 +70,8 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs, unreachable_pub)]
 
+use std::time::Duration;
+
 pub mod flask;
 mod flask_backend;
 mod native;
@@ -82,3 +84,22 @@ pub use crate::native::{CookieBackend, CookieState};
 /// The default cookie size limit, `name=value` in bytes: the most every common browser
 /// keeps for one cookie.
 pub const DEFAULT_MAX_COOKIE_BYTES: usize = 4093;
+
+/// How far ahead of the server's clock a cookie's signed issue time, or the creation time
+/// it carries, may be and the cookie still be accepted: 60 seconds.
+///
+/// Both backends count every timeout (idle, absolute, lifetime) from those two times, so a
+/// cookie stamped in the future would outlive all of them; one stamped far enough ahead
+/// (say `i64::MAX`) would never expire. Such a cookie cannot come from this library on a
+/// sane clock; it comes from a server whose clock is badly wrong, or from someone holding
+/// the key. Both backends therefore treat a cookie with either time beyond `now +
+/// MAX_CLOCK_SKEW` as an anonymous visitor (logged at debug level), as itsdangerous refuses
+/// a signature younger than zero.
+///
+/// Why not zero: the processes behind one site each read their own clock, and those
+/// differ a little (NTP keeps them within milliseconds, a badly synced host by seconds);
+/// and a re-issued cookie is stamped 1 ms after its predecessor so its value always
+/// changes, so a quick run of writes can put a cookie a few milliseconds ahead of the
+/// clock. A minute covers both with room to spare while keeping the damage bounded: no
+/// accepted cookie lives more than a minute beyond its timeouts.
+pub const MAX_CLOCK_SKEW: Duration = Duration::from_secs(60);

@@ -7,6 +7,8 @@ use session_core::clock::Timestamp;
 use session_core::store::Record;
 use session_core::{SessionConfig, SessionError};
 
+use crate::MAX_CLOCK_SKEW;
+
 /// What a backend learnt from the cookie the browser sent, carried to `save` in the
 /// backend's [`State`](session_core::backend::SessionBackend::State).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -95,6 +97,13 @@ pub(crate) fn decide(
         issued_at,
         fresh: false,
     })
+}
+
+/// Whether `at`, a time a verified cookie claims (its issue or creation time), lies
+/// beyond `now` plus [`MAX_CLOCK_SKEW`]: every timeout counts from those times, so such a
+/// cookie would outlive them all. Its loader treats it as an anonymous visitor.
+pub(crate) fn is_from_future(at: Timestamp, now: Timestamp) -> bool {
+    at > now.saturating_add(MAX_CLOCK_SKEW)
 }
 
 /// The error of a write that would make the cookie too large.

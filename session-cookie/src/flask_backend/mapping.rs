@@ -34,15 +34,7 @@ fn is_reserved(key: &str) -> bool {
 pub(crate) fn times(session: &FlaskSession, signed_secs: u64) -> Times {
     let signed_secs = i64::try_from(signed_secs).unwrap_or(i64::MAX);
     let signed = Timestamp::from_unix_millis(signed_secs.saturating_mul(1000));
-    let stamped = match session
-        .get(TIMES_KEY)
-        .and_then(Value::as_array)
-        .map(Vec::as_slice)
-    {
-        Some([created, issued]) => created.as_i64().zip(issued.as_i64()),
-        _ => None,
-    };
-    match stamped {
+    match stamped(session) {
         Some((created, issued)) => {
             let issued_at = if issued.div_euclid(1000) == signed_secs {
                 Timestamp::from_unix_millis(issued)
@@ -59,6 +51,28 @@ pub(crate) fn times(session: &FlaskSession, signed_secs: u64) -> Times {
             issued_at: signed,
         },
     }
+}
+
+/// `_rs_ts` as `(created_at, issued_at)` milliseconds, when it is two integers. An integer
+/// beyond `i64` (a `u64`) counts as the end of time, so it cannot pass for no claim.
+fn stamped(session: &FlaskSession) -> Option<(i64, i64)> {
+    let millis = |value: &Value| value.as_i64().or_else(|| value.as_u64().map(|_| i64::MAX));
+    match session
+        .get(TIMES_KEY)
+        .and_then(Value::as_array)
+        .map(Vec::as_slice)
+    {
+        Some([created, issued]) => millis(created).zip(millis(issued)),
+        _ => None,
+    }
+}
+
+/// The latest time a cookie with these `times` claims: its issue time, or the creation
+/// time `_rs_ts` claims when that is later (`times` caps it at the issue time; a cookie
+/// claiming a later one must still be judged by it).
+pub(crate) fn latest_claim(session: &FlaskSession, times: Times) -> Timestamp {
+    let claimed_created = stamped(session).map(|(created, _)| Timestamp::from_unix_millis(created));
+    claimed_created.map_or(times.issued_at, |created| created.max(times.issued_at))
 }
 
 /// The record a decoded Flask session describes, its deadline computed by `config`.

@@ -16,10 +16,10 @@ use session_core::{SessionConfig, SessionError};
 use tracing::{debug, warn};
 
 pub use self::mapping::TIMES_KEY;
-use self::mapping::{apply, times, to_record, Times};
+use self::mapping::{apply, latest_claim, times, to_record, Times};
 use crate::flask::itsdangerous::encode_timestamp;
 use crate::flask::{FlaskCodec, FlaskSession, MIN_STRONG_SECRET_LEN};
-use crate::plan::{cookie_len, decide, too_large, Plan, Received};
+use crate::plan::{cookie_len, decide, is_from_future, too_large, Plan, Received};
 use crate::secure::base64_len;
 use crate::DEFAULT_MAX_COOKIE_BYTES;
 
@@ -52,8 +52,11 @@ const SIGNATURE_CHARS: usize = 1 + 27;
 ///   key, [`TIMES_KEY`] (`_rs_ts`: `[created_at, issued_at]` in Unix milliseconds).
 ///   Flask keeps unknown keys, so it survives Flask's writes; when Flask re-signs a cookie
 ///   later, its second counts as the last activity. A cookie Flask created counts as
-///   created when it was signed. A permanent session's cookie lives until the session's
-///   deadline (the earliest of lifetime, idle and absolute timeout).
+///   created when it was signed. A cookie signed, or claiming to be created, more than
+///   [`MAX_CLOCK_SKEW`](crate::MAX_CLOCK_SKEW) ahead of the clock is refused (Flask
+///   refuses any signature from the future), as it would outlive every timeout. A
+///   permanent session's cookie lives until the session's deadline (the earliest of
+///   lifetime, idle and absolute timeout).
 /// - **Size**: a write that would make the cookie (`name=value`) longer than the limit
 ///   (default 4093 bytes) *before compression* fails with [`SessionError::TooLarge`]
 ///   (backend `flask-cookie`) and changes nothing. Measuring before compression keeps the
@@ -225,8 +228,9 @@ impl SessionBackend for FlaskCookieBackend {
             return Ok(self.new_session(config, now));
         };
         // Flask's own check (signature older than PERMANENT_SESSION_LIFETIME) is part of
-        // `is_expired` below, to the millisecond; a cookie stamped a moment ahead of this
-        // clock (another process, or a re-issue 1 ms after its predecessor) is fine.
+        // `is_expired` below, to the millisecond. Flask also refuses a signature from the
+        // future; here a cookie stamped a moment ahead of this clock (another process, or
+        // a re-issue 1 ms after its predecessor) is fine, up to MAX_CLOCK_SKEW.
         let decoded = match self.codec.decode_detailed(value, None, unix_secs(now)) {
             Ok(decoded) => decoded,
             Err(error) => {
@@ -235,6 +239,15 @@ impl SessionBackend for FlaskCookieBackend {
             }
         };
         let times = times(&decoded.session, decoded.issued_at);
+        if is_from_future(latest_claim(&decoded.session, times), now) {
+            debug!(
+                signed_at = decoded.issued_at,
+                issued_at = times.issued_at.as_unix_millis(),
+                now = now.as_unix_millis(),
+                "ignoring a Flask session cookie stamped in the future"
+            );
+            return Ok(self.new_session(config, now));
+        }
         let record = to_record(&decoded.session, times, config);
         if config.is_expired(&record, now) {
             debug!("Flask session cookie expired");

@@ -15,7 +15,7 @@ use session_core::store::Record;
 use session_core::{ConfigError, SessionConfig, SessionError};
 use tracing::debug;
 
-use crate::plan::{cookie_len, decide, too_large, Plan, Received};
+use crate::plan::{cookie_len, decide, is_from_future, too_large, Plan, Received};
 use crate::secure::CookieCodec;
 use crate::DEFAULT_MAX_COOKIE_BYTES;
 
@@ -35,7 +35,9 @@ const BACKEND: &str = "cookie";
 ///   ([`ConfigError::KeysDiffer`]), so neither ring is silently ignored.
 /// - **Expiry** is judged on every load from the signed timestamps, to the millisecond:
 ///   idle timeout from the issue time, absolute timeout from the creation time, lifetime
-///   from the issue time. An unchanged session is re-issued (rolling refresh) once a
+///   from the issue time. A cookie whose issue or creation time is more than
+///   [`MAX_CLOCK_SKEW`](crate::MAX_CLOCK_SKEW) ahead of the clock is refused, as it would
+///   outlive every timeout. An unchanged session is re-issued (rolling refresh) once a
 ///   quarter of its idle window (or lifetime) has passed. A permanent session's cookie
 ///   lives until the session's deadline (the earliest of the three), not for the whole
 ///   lifetime.
@@ -150,8 +152,10 @@ impl CookieBackend {
             .map_err(|error| SessionError::Encode(error.into()))
     }
 
-    /// The record a cookie value holds, if it is genuine and not expired at `now` under
-    /// `config`. Its `last_active` is the cookie's issue time.
+    /// The record a cookie value holds, if it is genuine, not stamped in the future (issue
+    /// and creation time at most [`MAX_CLOCK_SKEW`](crate::MAX_CLOCK_SKEW) after `now`)
+    /// and not expired at `now` under `config`. Its `last_active` is the cookie's issue
+    /// time.
     pub fn decode(&self, value: &str, config: &SessionConfig, now: Timestamp) -> Option<Record> {
         self.open(value, config, now).map(|(record, _)| record)
     }
@@ -178,10 +182,21 @@ impl CookieBackend {
                 return None;
             }
         };
-        let Some(record) = payload::from_json(&opened.plaintext, opened.issued_at, config) else {
+        let Some(payload) = payload::from_json(&opened.plaintext) else {
             debug!("ignoring a verified session cookie with an unreadable payload");
             return None;
         };
+        let claimed = opened.issued_at.max(payload.created_at);
+        if is_from_future(claimed, now) {
+            debug!(
+                issued_at = opened.issued_at.as_unix_millis(),
+                created_at = payload.created_at.as_unix_millis(),
+                now = now.as_unix_millis(),
+                "ignoring a verified session cookie stamped in the future"
+            );
+            return None;
+        }
+        let record = payload.into_record(opened.issued_at, config);
         if config.is_expired(&record, now) {
             debug!("session cookie expired");
             return None;

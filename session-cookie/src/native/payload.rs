@@ -51,27 +51,46 @@ pub(crate) fn json_len(record: &Record) -> usize {
     session_core::backend::json_len(&payload(record))
 }
 
-/// The record a payload issued at `issued_at` describes, its deadline computed by
-/// today's `config`; `None` when the JSON is not a payload.
-pub(crate) fn from_json(
-    json: &[u8],
-    issued_at: Timestamp,
-    config: &SessionConfig,
-) -> Option<Record> {
-    let payload: PayloadOwned = serde_json::from_slice(json).ok()?;
-    // A session cannot have been created after its cookie was issued.
-    let created_at = payload.created_at.min(issued_at);
-    let mut record = Record {
-        data: payload.data,
+/// A verified cookie's payload, as it was sealed.
+pub(crate) struct Payload {
+    /// When the session was created, as the cookie claims it.
+    pub(crate) created_at: Timestamp,
+    permanent: bool,
+    data: Map<String, Value>,
+}
+
+/// The payload `json` holds; `None` when the JSON is not a payload.
+pub(crate) fn from_json(json: &[u8]) -> Option<Payload> {
+    let PayloadOwned {
         created_at,
-        last_active: issued_at,
-        expires_at: issued_at,
-        permanent: payload.permanent,
-        version: 0,
-    };
-    // Judged by today's settings and the session's own "remember me" window.
-    record.expires_at = config.deadline(&record, issued_at);
-    Some(record)
+        permanent,
+        data,
+    } = serde_json::from_slice(json).ok()?;
+    Some(Payload {
+        created_at,
+        permanent,
+        data,
+    })
+}
+
+impl Payload {
+    /// The record this payload, issued at `issued_at`, describes, its deadline computed
+    /// by today's `config`.
+    pub(crate) fn into_record(self, issued_at: Timestamp, config: &SessionConfig) -> Record {
+        // A session cannot have been created after its cookie was issued.
+        let created_at = self.created_at.min(issued_at);
+        let mut record = Record {
+            data: self.data,
+            created_at,
+            last_active: issued_at,
+            expires_at: issued_at,
+            permanent: self.permanent,
+            version: 0,
+        };
+        // Judged by today's settings and the session's own "remember me" window.
+        record.expires_at = config.deadline(&record, issued_at);
+        record
+    }
 }
 
 #[cfg(test)]
@@ -92,7 +111,7 @@ mod tests {
             let bytes = to_json(&record).unwrap();
             assert_eq!(bytes.len(), json_len(&record));
             let issued = Timestamp::from_unix_millis(5_000);
-            let back = from_json(&bytes, issued, &config).unwrap();
+            let back = from_json(&bytes).unwrap().into_record(issued, &config);
             assert_eq!(
                 (back.data, back.created_at, back.permanent),
                 (record.data.clone(), record.created_at, permanent)
@@ -104,6 +123,6 @@ mod tests {
                 .unwrap(),
             r#"{"c":7,"d":{}}"#
         );
-        assert!(from_json(b"[]", Timestamp::from_unix_millis(0), &config).is_none());
+        assert!(from_json(b"[]").is_none());
     }
 }
