@@ -3,7 +3,8 @@
 use std::fmt;
 use std::time::Duration;
 
-use crate::error::redact_url;
+use session_core::store::redact_url;
+
 use crate::{RedisError, RedisStore};
 
 /// The default key prefix, Flask-Session's `SESSION_KEY_PREFIX`.

@@ -7,9 +7,9 @@ use std::time::Duration;
 
 use redis::aio::{ConnectionLike, ConnectionManager, ConnectionManagerConfig};
 use redis::{Cmd, Pipeline, RedisFuture, RedisResult, Value};
+use session_core::store::redact_url;
 use tracing::debug;
 
-use crate::error::redact_url;
 use crate::{RedisConfig, RedisError};
 
 /// How many times a lost connection is re-dialled before the commands waiting on it fail.
@@ -71,7 +71,13 @@ pub(crate) struct Redis {
 impl Redis {
     /// Connects as `config` says; fails when the first connection cannot be made.
     pub(crate) async fn connect(config: &RedisConfig) -> Result<Self, RedisError> {
-        let url = redact_url(&config.nodes.join(","));
+        // Each node on its own: joined, one node's `@` could shift what another shows.
+        let url = config
+            .nodes
+            .iter()
+            .map(|node| redact_url(node))
+            .collect::<Vec<_>>()
+            .join(",");
         let command_error = |source| RedisError::Command {
             url: url.clone(),
             source,

@@ -8,10 +8,11 @@ use session_core::store::StoreError;
 
 /// Talking to Redis failed.
 ///
-/// Every variant names the server by its URL with any password replaced by `***`, and
-/// keeps the cause as its [`source`](std::error::Error::source). Converted into a
-/// [`StoreError`], connection failures and timeouts become
-/// [`StoreError::Unavailable`] (adapters answer `503`), everything else
+/// Every variant about the server names it by its URL, any password hidden
+/// ([`redact_url`](session_core::store::redact_url)), and keeps the cause as its
+/// [`source`](std::error::Error::source). Converted into a [`StoreError`], connection
+/// failures and timeouts become [`StoreError::Unavailable`] (adapters answer `503`), a
+/// record too large for Redis [`StoreError::Corrupt`], everything else
 /// [`StoreError::Backend`].
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
@@ -45,14 +46,22 @@ pub enum RedisError {
         #[source]
         source: tokio::time::error::Elapsed,
     },
-    /// A [`FlaskSessionStore`](crate::FlaskSessionStore) was called directly with a hashed
-    /// storage key, which can never name one of Flask-Session's records (keyed by raw sid).
+    /// A session record is larger than Redis accepts as one value (its
+    /// `proto-max-bulk-len`, 512 MiB by default). Refused before it is sent: a value past
+    /// the limit makes Redis drop the connection every request of the process shares.
+    /// Reported as [`StoreError::Corrupt`] (a 500, not a 503: the store is fine, this
+    /// record is not storable); limit session sizes with
+    /// `ServerSide::with_max_session_bytes` (64 KiB by default).
     #[error(
-        "FlaskSessionStore was handed a hashed storage key; Flask-Session records are keyed by \
-         the raw sid: go through `FlaskSessionStore::backend()` or `ServerSide::new`, which use \
-         the store's `FlaskSessionCompat` key scheme"
+        "the session record is {size} bytes, over the {limit}-byte limit Redis puts on one \
+         value; limit session sizes with `ServerSide::with_max_session_bytes`"
     )]
-    HashedKeyInFlaskMode,
+    TooLarge {
+        /// The encoded record's size.
+        size: usize,
+        /// The largest value Redis accepts by default.
+        limit: usize,
+    },
 }
 
 impl RedisError {
@@ -77,14 +86,39 @@ impl RedisError {
                             | ErrorKind::ClusterConnectionNotFound
                     )
             }
-            Self::InvalidUrl { .. } | Self::HashedKeyInFlaskMode => false,
+            Self::InvalidUrl { .. } | Self::TooLarge { .. } => false,
         }
     }
 }
 
+/// The largest value Redis takes in one command argument by default
+/// (`proto-max-bulk-len`, 512 MiB).
+pub(crate) const MAX_VALUE_BYTES: usize = 512 * 1024 * 1024;
+
+/// Refuses a record of `size` encoded bytes that Redis would not take.
+pub(crate) fn ensure_storable(size: usize) -> Result<(), RedisError> {
+    if size > MAX_VALUE_BYTES {
+        return Err(RedisError::TooLarge {
+            size,
+            limit: MAX_VALUE_BYTES,
+        });
+    }
+    Ok(())
+}
+
+/// Whether Redis answered "WRONGTYPE": the key holds another Redis type than the command
+/// works on (judged by the reply's error code, not its text).
+pub(crate) fn is_wrong_type(error: &redis::RedisError) -> bool {
+    error.code() == Some("WRONGTYPE")
+}
+
 impl From<RedisError> for StoreError {
     fn from(error: RedisError) -> Self {
-        if error.is_unavailable() {
+        if matches!(error, RedisError::TooLarge { .. }) {
+            // Neither an outage (503) nor the store's fault: this one record cannot be
+            // stored. `StoreError` has no variant for that; `Corrupt` is the nearest 500.
+            StoreError::Corrupt(Box::new(error))
+        } else if error.is_unavailable() {
             StoreError::Unavailable(Box::new(error))
         } else {
             StoreError::Backend(Box::new(error))
@@ -125,8 +159,9 @@ pub enum DecodeError {
         "the Flask-Session value is not a msgpack (or JSON) map of JSON-compatible values: {0}"
     )]
     Msgpack(#[source] rmp_serde::decode::Error),
-    /// Redis answered with a type the store did not expect (someone else's key under the
-    /// prefix, say).
+    /// Redis answered with a type the store did not expect, or the key holds another
+    /// Redis type than a session record (WRONGTYPE: someone else's key under the prefix,
+    /// say).
     #[error("Redis answered with an unexpected type: {0}")]
     Reply(#[source] redis::RedisError),
 }
@@ -137,40 +172,19 @@ impl From<DecodeError> for StoreError {
     }
 }
 
-/// `url` with the password (if any) replaced by `***`, fit for errors and logs.
-pub(crate) fn redact_url(url: &str) -> String {
-    let Some((scheme, rest)) = url.split_once("://") else {
-        return url.to_owned();
-    };
-    let authority_end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
-    let (authority, path) = rest.split_at(authority_end);
-    let Some((userinfo, host)) = authority.rsplit_once('@') else {
-        return url.to_owned();
-    };
-    let user = match userinfo.split_once(':') {
-        Some((user, _password)) => format!("{user}:***"),
-        // redis-rs reads a lone userinfo as a user name; redact it anyway, it may be a secret.
-        None => "***".to_owned(),
-    };
-    format!("{scheme}://{user}@{host}{path}")
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
-    fn passwords_never_reach_error_messages() {
-        assert_eq!(
-            redact_url("redis://127.0.0.1:6379"),
-            "redis://127.0.0.1:6379"
+    fn records_past_redis_value_limit_are_refused_as_corrupt_not_unavailable() {
+        assert!(ensure_storable(MAX_VALUE_BYTES).is_ok());
+        let error = ensure_storable(MAX_VALUE_BYTES + 1).expect_err("one byte too many");
+        assert!(!error.is_unavailable());
+        assert!(
+            error.to_string().contains("with_max_session_bytes"),
+            "{error}"
         );
-        assert_eq!(redact_url("redis://:hunter2@h:1/0"), "redis://:***@h:1/0");
-        assert_eq!(
-            redact_url("rediss://ada:p@ss:w@h/2"),
-            "rediss://ada:***@h/2"
-        );
-        assert_eq!(redact_url("redis://token@h"), "redis://***@h");
-        assert_eq!(redact_url("not a url"), "not a url");
+        assert!(matches!(StoreError::from(error), StoreError::Corrupt(_)));
     }
 }

@@ -71,9 +71,13 @@
 //! default). A refused connection, a dropped one or a timeout is
 //! [`StoreError::Unavailable`](session_core::store::StoreError::Unavailable) (adapters answer
 //! `503`) with a [`RedisError`] as its source, naming the server without its password;
-//! a record that cannot be decoded is
-//! [`StoreError::Corrupt`](session_core::store::StoreError::Corrupt) with a [`DecodeError`].
-//! After an outage the connection comes back by itself.
+//! a record that cannot be decoded (a garbled or missing field, another Redis type under a
+//! session's key) is
+//! [`StoreError::Corrupt`](session_core::store::StoreError::Corrupt) with a [`DecodeError`],
+//! which `ServerSide` deletes when met. What a cookie names is never an outage: a cookie
+//! that names no record, or (in the Flask-Session mode, where the sid is the key) a key of
+//! another Redis type, is an anonymous visitor. After an outage the connection comes back
+//! by itself.
 //!
 //! Requires Redis 4.0 or later (multi-field `HSET` in scripts).
 

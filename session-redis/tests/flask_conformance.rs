@@ -4,7 +4,8 @@
 //! Not run here, on purpose:
 //! - the record-store checks: they hand the store hashed keys and explicit version
 //!   numbers, while this mode is keyed by raw sids and versions by content fingerprints
-//!   (the store refuses hashed keys, see `hashed_keys_are_refused`);
+//!   (a hashed key names `<prefix><64 hex digits>`, a sid like any other, see
+//!   `hashed_keys_name_no_flask_record`);
 //!
 //! The idle- and absolute-timeout checks run against stores built for those timeouts, as
 //! this mode requires: it reconstructs last activity from the TTL and the configured
@@ -22,9 +23,9 @@ use std::time::Duration;
 use async_trait::async_trait;
 use session_conformance::{backend, BackendHarness};
 use session_core::clock::{Clock as _, ManualClock};
-use session_core::store::{RecordStore, ServerSide, SessionId, StorageKey, StoreError};
+use session_core::store::{RecordStore, ServerSide, SessionId, StorageKey};
 use session_core::SessionConfig;
-use session_redis::{FlaskSessionStore, RedisError};
+use session_redis::FlaskSessionStore;
 
 use crate::common::{flask_store, unique_prefix, Cleanup};
 
@@ -102,26 +103,17 @@ async fn absolute_timeout_ends_active_sessions() {
     backend::absolute_timeout_ends_active_sessions(&FlaskHarness::new(config)).await;
 }
 
-/// A hashed storage key handed to the store directly fails loudly instead of silently
-/// finding nothing.
+/// A hashed storage key handed to the store directly is a sid like any other (a cookie of
+/// 64 hex digits reaches the store the same way, and must be an anonymous visitor, not an
+/// error): it names no Flask-Session record, and never a `RedisStore` one.
 #[tokio::test(flavor = "multi_thread")]
-async fn hashed_keys_are_refused() {
+async fn hashed_keys_name_no_flask_record() {
     let harness = FlaskHarness::new(SessionConfig::default());
     let prefix = unique_prefix("flask-hashed");
     harness.cleanup.track(&prefix);
     let store = Arc::new(flask_store(&prefix, &harness.config).await);
     let key = StorageKey::hashed(&SessionId::generate().unwrap());
+    assert_eq!(store.redis_key(&key), format!("{prefix}{}", key.as_str()));
     let now = ManualClock::starting_now().now();
-    let error = store.load(&key, now).await.unwrap_err();
-    let StoreError::Backend(source) = error else {
-        panic!("expected a backend error, got {error:?}");
-    };
-    assert!(matches!(
-        source.downcast_ref::<RedisError>(),
-        Some(RedisError::HashedKeyInFlaskMode)
-    ));
-    assert!(
-        source.to_string().contains("FlaskSessionStore::backend()"),
-        "the error says what to do"
-    );
+    assert_eq!(store.load(&key, now).await.unwrap(), None);
 }

@@ -8,6 +8,7 @@ use tokio::task::JoinHandle;
 use tokio::time::MissedTickBehavior;
 
 use crate::store::Db;
+use crate::SqliteError;
 
 /// The running cleanup task; dropping this stops it.
 pub(crate) struct Cleanup {
@@ -28,8 +29,9 @@ impl Cleanup {
             loop {
                 ticks.tick().await;
                 match db.delete_expired(clock.now(), batch).await {
-                    Ok(0) => {}
-                    Ok(deleted) => tracing::debug!(deleted, "deleted expired sessions"),
+                    Ok(swept) => swept.log(),
+                    // Logged once, when first noticed.
+                    Err(SqliteError::FileRemoved { .. }) => {}
                     Err(error) => tracing::warn!(%error, "could not delete expired sessions"),
                 }
             }

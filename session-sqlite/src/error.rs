@@ -8,9 +8,10 @@ use session_core::store::{BoxError, StoreError};
 ///
 /// [`SqliteStore::connect`](crate::SqliteStore::connect) returns it directly; the
 /// [`RecordStore`](session_core::store::RecordStore) methods box it into a [`StoreError`]:
-/// [`StoreError::Unavailable`] when retrying later may help (the file is locked or busy,
-/// cannot be opened, an I/O error, no connection free in time), [`StoreError::Corrupt`] for a
-/// row that cannot be decoded, and [`StoreError::Backend`] for the rest.
+/// [`StoreError::Unavailable`] when retrying later may help or the operator must act (the
+/// file is locked or busy, cannot be opened, was removed while open, an I/O error, no
+/// connection free in time), [`StoreError::Corrupt`] for a row that cannot be decoded (and
+/// for a record too large to store), and [`StoreError::Backend`] for the rest.
 ///
 /// # Examples
 ///
@@ -35,7 +36,8 @@ pub enum SqliteError {
     /// The connection URL could not be understood.
     #[error("`{url}` is not a usable SQLite URL (expected `sqlite://FILE`, `sqlite:///ABS/FILE` or `sqlite::memory:`): {source}")]
     InvalidUrl {
-        /// The URL as given.
+        /// The URL as given, any password hidden
+        /// ([`redact_url`](session_core::store::redact_url)).
         url: String,
         /// sqlx's parse error.
         #[source]
@@ -87,6 +89,40 @@ pub enum SqliteError {
         #[source]
         source: BoxError,
     },
+    /// The database file was removed or replaced (its directory removed, another file
+    /// moved in its place) while the store had it open. SQLite would go on writing to the
+    /// unlinked file, and every session would vanish when the app restarts, so writes
+    /// fail instead (unavailable: adapters answer 503; the operator has to act). Loads
+    /// still read what the open file holds.
+    #[error(
+        "the session database {} was removed or replaced while the store had it open; \
+         writes are refused rather than lost with the unlinked file: put the file back, or \
+         restart the app to open a new one",
+        path.display()
+    )]
+    FileRemoved {
+        /// The database file, as configured.
+        path: PathBuf,
+    },
+    /// A session record is larger than SQLite stores in one value (`SQLITE_TOOBIG`: 1 GB
+    /// by default). Not an outage and not retryable: reported as
+    /// [`StoreError::Corrupt`], a 500, since `StoreError` has no variant for a record that
+    /// cannot be stored. Limit session sizes with `ServerSide::with_max_session_bytes`
+    /// (64 KiB by default).
+    #[error(
+        "the session database {} could not {operation}: the record is larger than SQLite \
+         stores; limit session sizes with `ServerSide::with_max_session_bytes`: {source}",
+        path.display()
+    )]
+    TooLarge {
+        /// The database file.
+        path: PathBuf,
+        /// What was being done, such as `save a session`.
+        operation: &'static str,
+        /// sqlx's error.
+        #[source]
+        source: sqlx::Error,
+    },
     /// A session's data could not be encoded as JSON.
     #[error("a session for {} could not be encoded as JSON: {source}", path.display())]
     Encode {
@@ -108,15 +144,19 @@ impl SqliteError {
             | Self::SchemaTooNew { path, .. }
             | Self::Query { path, .. }
             | Self::Corrupt { path, .. }
+            | Self::FileRemoved { path }
+            | Self::TooLarge { path, .. }
             | Self::Encode { path, .. } => Some(path),
         }
     }
 
-    /// Whether retrying later may succeed: the file is busy or locked, cannot be opened,
-    /// the disk failed or is full, or no connection was free in time.
+    /// Whether the store cannot serve now and the operator may have to act: the file is
+    /// busy or locked, cannot be opened, was removed while open, the disk failed or is
+    /// full, or no connection was free in time.
     pub fn is_unavailable(&self) -> bool {
         match self {
             Self::Open { source, .. } | Self::Query { source, .. } => is_transient(source),
+            Self::FileRemoved { .. } => true,
             _ => false,
         }
     }
@@ -124,7 +164,13 @@ impl SqliteError {
 
 impl From<SqliteError> for StoreError {
     fn from(error: SqliteError) -> Self {
-        if matches!(error, SqliteError::Corrupt { .. }) {
+        // A record too large to store is this record's problem, not an outage (503).
+        let too_large = match &error {
+            SqliteError::TooLarge { .. } => true,
+            SqliteError::Query { source, .. } => is_too_big(source),
+            _ => false,
+        };
+        if too_large || matches!(error, SqliteError::Corrupt { .. }) {
             StoreError::Corrupt(Box::new(error))
         } else if error.is_unavailable() {
             StoreError::Unavailable(Box::new(error))
@@ -143,6 +189,7 @@ const SQLITE_IOERR: i32 = 10;
 const SQLITE_FULL: i32 = 13;
 const SQLITE_CANTOPEN: i32 = 14;
 const SQLITE_PROTOCOL: i32 = 15;
+const SQLITE_TOOBIG: i32 = 18;
 
 /// Whether `error` is one that retrying later may cure.
 pub(crate) fn is_transient(error: &sqlx::Error) -> bool {
@@ -178,6 +225,17 @@ pub(crate) fn is_busy(error: &sqlx::Error) -> bool {
             .code()
             .and_then(|code| code.parse::<i32>().ok())
             .is_some_and(|code| matches!(code & 0xff, SQLITE_BUSY | SQLITE_LOCKED)),
+        _ => false,
+    }
+}
+
+/// Whether `error` is SQLite's "string or blob too big": a value past `SQLITE_MAX_LENGTH`.
+pub(crate) fn is_too_big(error: &sqlx::Error) -> bool {
+    match error {
+        sqlx::Error::Database(db) => db
+            .code()
+            .and_then(|code| code.parse::<i32>().ok())
+            .is_some_and(|code| code & 0xff == SQLITE_TOOBIG),
         _ => false,
     }
 }

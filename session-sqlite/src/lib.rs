@@ -53,12 +53,19 @@
 //!   (a bound parameter, never SQLite's or the system's clock), so a row past its deadline
 //!   is absent before the cleanup task deletes it.
 //! - **Cleanup**: a background task deletes expired rows in batches of 1000 every 60
-//!   seconds, and stops when the store is dropped or closed. Having no request to take
-//!   the time from, it reads the store's clock
-//!   ([`SqliteStoreOptions::with_clock`], the system clock by default).
+//!   seconds (undecodable ones too, counted in its log), and stops when the store is
+//!   dropped or closed. Having no request to take the time from, it reads the store's
+//!   clock ([`SqliteStoreOptions::with_clock`], the system clock by default).
+//! - **Corrupt rows**: a row that does not decode is `StoreError::Corrupt`, which
+//!   `ServerSide` answers by deleting it and starting a new session.
+//! - **A removed file**: SQLite would go on writing to a database file unlinked while
+//!   open, and every session would vanish at the next restart. Before each write the
+//!   store checks that the path still names the file it opened (device and inode); if
+//!   not, writes fail with [`SqliteError::FileRemoved`] (unavailable, 503), logged once.
 //! - **Errors**: [`SqliteError`] names the file and keeps sqlx's error; the store maps it
-//!   to `StoreError::Unavailable` (busy, locked, I/O, cannot open), `StoreError::Corrupt`
-//!   (a row that does not decode) or `StoreError::Backend`.
+//!   to `StoreError::Unavailable` (busy, locked, I/O, cannot open, file removed),
+//!   `StoreError::Corrupt` (a row that does not decode, a record too large to store) or
+//!   `StoreError::Backend`.
 //!
 //! For maintenance of your own (an integrity check, a backup),
 //! [`SqliteStore::acquire_writer`] lends the write connection.
@@ -71,6 +78,7 @@
 mod cleanup;
 mod conns;
 mod error;
+mod file_watch;
 mod options;
 mod record_store;
 mod schema;

@@ -8,10 +8,12 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use session_core::clock::{Clock, SystemClock};
+use session_core::store::redact_url;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqliteSynchronous};
 
 use crate::conns::Conns;
 use crate::error::is_busy;
+use crate::file_watch::FileWatch;
 use crate::store::Db;
 use crate::{schema, SqliteError, SqliteStore};
 
@@ -161,7 +163,7 @@ impl SqliteStoreOptions {
     pub async fn connect(self, url: &str) -> Result<SqliteStore, SqliteError> {
         let options =
             SqliteConnectOptions::from_str(url).map_err(|source| SqliteError::InvalidUrl {
-                url: url.to_owned(),
+                url: redact_url(url),
                 source,
             })?;
         let memory = is_memory(url);
@@ -219,6 +221,8 @@ impl SqliteStoreOptions {
             .open_retrying(writer_options, 1)
             .await
             .map_err(open_error)?;
+        // The writer's connection created the file if it was missing: watch it from now.
+        let file = FileWatch::new(&path).map(Arc::new);
         let reader = self
             .open_retrying(options, self.readers())
             .await
@@ -227,6 +231,7 @@ impl SqliteStoreOptions {
             reader: Arc::new(reader),
             writer: Arc::new(writer),
             path,
+            file,
         })
     }
 
@@ -258,6 +263,7 @@ impl SqliteStoreOptions {
             reader: Arc::new(reader),
             writer: Arc::new(writer),
             path,
+            file: None,
         })
     }
 

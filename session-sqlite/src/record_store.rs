@@ -45,9 +45,12 @@ const TOUCH: &str = "UPDATE session_records SET last_active = ?2, expires_at = ?
 
 const DELETE: &str = "DELETE FROM session_records WHERE id_hash = ?1";
 
-/// One bounded batch, so cleanup never holds the write lock for long.
+/// One bounded batch, so cleanup never holds the write lock for long. Expired rows go
+/// whatever their data holds; each deleted row says whether its data would have decoded
+/// (a JSON object, as `decode` wants), so undecodable ones are counted in the log.
 const DELETE_EXPIRED: &str = "DELETE FROM session_records WHERE id_hash IN
-    (SELECT id_hash FROM session_records WHERE expires_at <= ?1 LIMIT ?2)";
+    (SELECT id_hash FROM session_records WHERE expires_at <= ?1 LIMIT ?2)
+    RETURNING CASE WHEN json_valid(data) THEN json_type(data) = 'object' ELSE 0 END";
 
 #[async_trait]
 impl RecordStore for SqliteStore {
@@ -127,6 +130,7 @@ impl RecordStore for SqliteStore {
         let error = |error| db.query_error("change a session's key", error);
         let data = encode_data(db, record)?;
         let mut conn = db.writer.acquire().await.map_err(error)?;
+        db.check_file()?;
         // IMMEDIATE takes the write lock up front: a deferred transaction that read first
         // could find another process committed meanwhile and fail with SQLITE_BUSY.
         let mut tx = conn.begin_with("BEGIN IMMEDIATE").await.map_err(error)?;
@@ -181,8 +185,41 @@ impl RecordStore for SqliteStore {
         Ok(())
     }
 
+    /// Deletes every expired row, undecodable ones included (they are counted in a log
+    /// line).
     async fn delete_expired(&self, now: Timestamp) -> Result<u64, StoreError> {
-        Ok(self.db().delete_expired(now, self.cleanup_batch()).await?)
+        let swept = self.db().delete_expired(now, self.cleanup_batch()).await?;
+        swept.log();
+        Ok(swept.deleted)
+    }
+}
+
+/// What one sweep of expired rows deleted.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Swept {
+    /// Every row deleted.
+    pub(crate) deleted: u64,
+    /// How many of them held data that does not decode.
+    pub(crate) undecodable: u64,
+}
+
+impl Swept {
+    pub(crate) fn log(self) {
+        match self {
+            Self { deleted: 0, .. } => {}
+            Self {
+                deleted,
+                undecodable: 0,
+            } => tracing::debug!(deleted, "deleted expired sessions"),
+            Self {
+                deleted,
+                undecodable,
+            } => tracing::warn!(
+                deleted,
+                undecodable,
+                "deleted expired sessions, some of them undecodable"
+            ),
+        }
     }
 }
 
@@ -195,24 +232,41 @@ impl Db {
     ) -> Result<u64, SqliteError> {
         let error = |error| self.query_error(operation, error);
         let mut conn = self.writer.acquire().await.map_err(error)?;
+        self.check_file()?;
         let result = query.execute(&mut *conn).await;
         conn.check(&result).await;
         Ok(result.map_err(error)?.rows_affected())
     }
 
-    /// Deletes every row expired at `now`, `batch` rows per statement, and counts them.
-    /// Each batch commits on its own, so other writers get the lock in between.
+    /// Deletes every row expired at `now`, `batch` rows per statement, and counts them
+    /// and the undecodable ones among them. Each batch commits on its own, so other
+    /// writers get the lock in between.
     pub(crate) async fn delete_expired(
         &self,
         now: Timestamp,
         batch: u32,
-    ) -> Result<u64, SqliteError> {
+    ) -> Result<Swept, SqliteError> {
+        const OP: &str = "delete expired sessions";
         let now = now.as_unix_millis();
-        let mut total = 0;
+        let mut total = Swept::default();
         loop {
-            let query = sqlx::query(DELETE_EXPIRED).bind(now).bind(i64::from(batch));
-            let deleted = self.write("delete expired sessions", query).await?;
-            total += deleted;
+            let mut conn = self
+                .writer
+                .acquire()
+                .await
+                .map_err(|error| self.query_error(OP, error))?;
+            self.check_file()?;
+            let result = sqlx::query_scalar::<_, bool>(DELETE_EXPIRED)
+                .bind(now)
+                .bind(i64::from(batch))
+                .fetch_all(&mut *conn)
+                .await;
+            conn.check(&result).await;
+            drop(conn);
+            let decodable = result.map_err(|error| self.query_error(OP, error))?;
+            let deleted = decodable.len() as u64;
+            total.deleted += deleted;
+            total.undecodable += decodable.iter().filter(|ok| !**ok).count() as u64;
             if deleted < u64::from(batch) {
                 return Ok(total);
             }

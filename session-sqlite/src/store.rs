@@ -10,6 +10,8 @@ use sqlx::SqliteConnection;
 
 use crate::cleanup::Cleanup;
 use crate::conns::Conns;
+use crate::error::is_too_big;
+use crate::file_watch::FileWatch;
 use crate::{SqliteError, SqliteStoreOptions};
 
 /// Server-side sessions in one SQLite file.
@@ -41,15 +43,31 @@ pub(crate) struct Db {
     pub(crate) writer: Arc<Conns>,
     /// The database file, for error messages.
     pub(crate) path: Arc<Path>,
+    /// Notices the file being removed while open (`None` in memory).
+    pub(crate) file: Option<Arc<FileWatch>>,
 }
 
 impl Db {
     pub(crate) fn query_error(&self, operation: &'static str, source: sqlx::Error) -> SqliteError {
+        let path = PathBuf::from(&*self.path);
+        if is_too_big(&source) {
+            return SqliteError::TooLarge {
+                path,
+                operation,
+                source,
+            };
+        }
         SqliteError::Query {
-            path: PathBuf::from(&*self.path),
+            path,
             operation,
             source,
         }
+    }
+
+    /// Fails when the path no longer names the file the store opened, so no write lands
+    /// in an unlinked file.
+    pub(crate) fn check_file(&self) -> Result<(), SqliteError> {
+        self.file.as_deref().map_or(Ok(()), FileWatch::check)
     }
 }
 

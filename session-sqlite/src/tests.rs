@@ -61,3 +61,71 @@ fn connect_futures_are_send() {
     let connect = crate::SqliteStore::connect("sqlite::memory:");
     assert_send(&connect);
 }
+
+/// The cleanup deletes expired rows whatever they hold and counts the undecodable ones
+/// for its log, across batches.
+#[tokio::test]
+async fn cleanup_counts_the_undecodable_rows_it_deletes() -> Result<(), Box<dyn std::error::Error>>
+{
+    use session_core::clock::{Clock as _, ManualClock};
+
+    let clock = ManualClock::starting_now();
+    let store = SqliteStoreOptions::default()
+        .with_cleanup_interval(None)
+        .connect("sqlite::memory:")
+        .await?;
+    let expired = clock.now().as_unix_millis();
+    for (key, data) in [
+        ("a", "{}"),
+        ("b", "{not json"),
+        ("c", r#"{"user":"ada"}"#),
+        ("d", "[1]"),
+        ("e", ""),
+    ] {
+        sqlx::query(
+            "INSERT INTO session_records
+                (id_hash, data, created_at, last_active, expires_at, permanent, version)
+             VALUES (?1, ?2, 0, 0, ?3, 0, 1)",
+        )
+        .bind(key)
+        .bind(data)
+        .bind(expired)
+        .execute(&mut *store.acquire_writer().await?)
+        .await?;
+    }
+    let swept = store.db().delete_expired(clock.now(), 2).await?;
+    assert_eq!(
+        swept,
+        crate::record_store::Swept {
+            deleted: 5,
+            undecodable: 3
+        }
+    );
+    Ok(())
+}
+
+/// `SQLITE_TOOBIG` becomes the typed `TooLarge`, which is not an outage.
+#[tokio::test]
+async fn too_big_values_are_typed() -> Result<(), Box<dyn std::error::Error>> {
+    let store = SqliteStoreOptions::default()
+        .with_cleanup_interval(None)
+        .connect("sqlite::memory:")
+        .await?;
+    let Err(source) = sqlx::query("SELECT zeroblob(2000000000)")
+        .fetch_one(&mut *store.acquire_writer().await?)
+        .await
+    else {
+        return Err("zeroblob past the limit must fail".into());
+    };
+    let error = store.db().query_error("save a session", source);
+    assert!(
+        matches!(error, crate::SqliteError::TooLarge { .. }),
+        "{error:?}"
+    );
+    assert!(!error.is_unavailable());
+    assert!(matches!(
+        session_core::store::StoreError::from(error),
+        session_core::store::StoreError::Corrupt(_)
+    ));
+    Ok(())
+}

@@ -4,7 +4,7 @@
 use session_cookie::{CookieBackend, FlaskCookieBackend};
 use session_core::adapter::SessionManager;
 use session_core::backend::{BoxedBackend, IntoSessionBackend};
-use session_core::store::{BoxError, MemoryStore};
+use session_core::store::{redact_url, BoxError, MemoryStore};
 use session_core::{ConfigError, SessionConfig, SessionSettings, SettingsError};
 use session_redis::{FlaskSessionStore, RedisStore};
 use session_sqlite::SqliteStore;
@@ -153,24 +153,7 @@ async fn backend(
 pub fn describe(args: &CommonArgs) -> String {
     match args.database_url() {
         None => format!("{} backend", args.backend),
-        Some(url) => format!("{} backend at {}", args.backend, redact_password(url)),
-    }
-}
-
-/// `scheme://user:secret@host` → `scheme://user:***@host`.
-fn redact_password(url: &str) -> String {
-    let Some((scheme, rest)) = url.split_once("://") else {
-        return url.to_owned();
-    };
-    let authority_end = rest.find('/').unwrap_or(rest.len());
-    let (authority, path) = rest.split_at(authority_end);
-    match authority.rsplit_once('@') {
-        Some((userinfo, host)) => {
-            let user = userinfo.split_once(':').map_or(userinfo, |(user, _)| user);
-            let hidden = if userinfo.contains(':') { ":***" } else { "" };
-            format!("{scheme}://{user}{hidden}@{host}{path}")
-        }
-        None => url.to_owned(),
+        Some(url) => format!("{} backend at {}", args.backend, redact_url(url)),
     }
 }
 
@@ -197,25 +180,79 @@ pub enum StartupError {
 
 #[cfg(test)]
 mod tests {
+    use clap::Parser as _;
+
     use super::*;
 
+    #[derive(clap::Parser)]
+    struct Cli {
+        #[command(flatten)]
+        common: CommonArgs,
+    }
+
+    fn described(backend: &str, url: &str) -> String {
+        let cli = Cli::try_parse_from(["demo", "--backend", backend, "--database-url", url])
+            .unwrap_or_else(|error| panic!("{error}"));
+        describe(&cli.common)
+    }
+
+    /// Red-team finding: a password holding an unencoded `/`, `?` or `#` ended the
+    /// authority early, and the whole URL was printed.
     #[test]
-    fn passwords_in_urls_are_hidden() {
+    fn describe_never_prints_a_password_whatever_its_characters() {
+        for (url, shown) in [
+            (
+                "redis://user:hun/ter2@127.0.0.1:6399/0",
+                "redis backend at redis://user:***@127.0.0.1:6399/0",
+            ),
+            (
+                "redis://user:hun?ter2@127.0.0.1:6399/0",
+                "redis backend at redis://user:***@127.0.0.1:6399/0",
+            ),
+            (
+                "redis://user:hun#ter2@127.0.0.1:6399/0",
+                "redis backend at redis://user:***@127.0.0.1:6399/0",
+            ),
+            (
+                "redis://:hun@ter2@127.0.0.1:6399/0",
+                "redis backend at redis://:***@127.0.0.1:6399/0",
+            ),
+            (
+                "redis+unix:///tmp/r.sock?db=0&pass=hunter2",
+                "redis backend at redis+unix:///tmp/r.sock?db=0&pass=***",
+            ),
+            (
+                "sqlite:///var/lib/app/sessions.db",
+                "sqlite backend at sqlite:///var/lib/app/sessions.db",
+            ),
+        ] {
+            let backend = if url.starts_with("sqlite") {
+                "sqlite"
+            } else {
+                "redis"
+            };
+            let line = described(backend, url);
+            assert!(
+                !line.contains("ter2") && !line.contains("hunter2"),
+                "{line}"
+            );
+            assert_eq!(line, shown);
+        }
+    }
+
+    #[test]
+    fn ordinary_urls_are_described_as_they_are() {
         assert_eq!(
-            redact_password("redis://:hunter2@host:6379/0"),
-            "redis://:***@host:6379/0"
+            described("redis", "redis://:hunter2@host:6379/0"),
+            "redis backend at redis://:***@host:6379/0"
         );
         assert_eq!(
-            redact_password("redis://ada:pw@host/0"),
-            "redis://ada:***@host/0"
+            described("redis", "redis://127.0.0.1:6379"),
+            "redis backend at redis://127.0.0.1:6379"
         );
         assert_eq!(
-            redact_password("redis://127.0.0.1:6379"),
-            "redis://127.0.0.1:6379"
-        );
-        assert_eq!(
-            redact_password("sqlite://demo-sessions.db"),
-            "sqlite://demo-sessions.db"
+            described("sqlite", "sqlite://demo-sessions.db"),
+            "sqlite backend at sqlite://demo-sessions.db"
         );
     }
 }

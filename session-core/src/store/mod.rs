@@ -29,6 +29,7 @@
 mod id;
 mod memory;
 mod record;
+mod redact;
 mod server_side;
 
 use std::sync::Arc;
@@ -38,6 +39,7 @@ use async_trait::async_trait;
 pub use self::id::{InvalidSessionId, RandomSourceError, SessionId, StorageKey};
 pub use self::memory::MemoryStore;
 pub use self::record::Record;
+pub use self::redact::redact_url;
 pub use self::server_side::{KeyScheme, ServerSide};
 use crate::backend::IntoSessionBackend;
 use crate::clock::Timestamp;

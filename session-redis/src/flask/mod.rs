@@ -16,6 +16,7 @@ use session_core::SessionConfig;
 
 use self::scripts::{CHANGE_KEY, CREATE, DELETE_IF, LOAD, SAVE, TOUCH};
 use crate::conn::Redis;
+use crate::error::ensure_storable;
 use crate::{DecodeError, RedisConfig, RedisError, RedisStore};
 
 /// Reads and writes Flask-Session's Redis records exactly, so a Flask app using
@@ -51,8 +52,13 @@ use crate::{DecodeError, RedisConfig, RedisError, RedisStore};
 /// bytes match Flask-Session's exactly. Set Flask's `PERMANENT_SESSION_LIFETIME` to the
 /// same window.
 ///
-/// Values must be JSON-compatible (Python `bytes`, `datetime` or dicts with non-string
-/// keys read as corrupt, which starts an anonymous session).
+/// Values must be JSON-compatible to be read here: a record this store cannot decode (Python
+/// `bytes`, `datetime`, dicts with non-string keys, or any other string under the prefix)
+/// reads as absent and is left alone, as is a key of another Redis type: the Rust service
+/// sees an anonymous visitor, and the Flask app keeps its session. It is never reported
+/// `Corrupt` (which `ServerSide` answers by deleting): the namespace is shared with a Flask
+/// app, and the sid that names a key comes from the client, so deleting what Rust cannot
+/// read would let any visitor delete the app's keys and would lose Flask's sessions.
 ///
 /// # Examples
 ///
@@ -118,25 +124,25 @@ impl FlaskSessionStore {
 
     /// The Redis key of a session, `<prefix><sid>`.
     ///
-    /// # Errors
-    ///
-    /// [`RedisError::HashedKeyInFlaskMode`] for a SHA-256 storage key: the store was
-    /// called directly with a hashed key, which can never name a Flask-Session record.
-    pub fn redis_key(&self, key: &StorageKey) -> Result<String, RedisError> {
-        let key = key.as_str();
-        // A 43-character token_urlsafe sid is never 64 hex digits; a hashed key always is.
-        if key.len() == 64 && key.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f')) {
-            return Err(RedisError::HashedKeyInFlaskMode);
-        }
-        Ok(format!("{}{key}", self.prefix))
+    /// Flask-Session keys its records by the raw sid, and [`ServerSide`] hands this store
+    /// raw sids (the store declares [`KeyScheme::FlaskSessionCompat`]), whatever they look
+    /// like: a 64-hex-digit cookie is a sid like any other, naming a record or nothing. A
+    /// hashed [`StorageKey`] handed to the store directly names `<prefix><64 hex digits>`,
+    /// where no Flask-Session record is, and never a [`RedisStore`] record
+    /// (`<prefix>{<hash>}`: a sid cannot hold `{`), so the two layouts cannot meet even
+    /// under one prefix.
+    pub fn redis_key(&self, key: &StorageKey) -> String {
+        format!("{}{}", self.prefix, key.as_str())
     }
 
     fn encode(&self, record: &Record) -> Result<Vec<u8>, StoreError> {
         let created = self
             .keep_created
             .then(|| record.created_at.as_unix_millis());
-        codec::encode(&record.data, record.permanent, created)
-            .map_err(|error| StoreError::Backend(Box::new(error)))
+        let value = codec::encode(&record.data, record.permanent, created)
+            .map_err(|error| StoreError::Backend(Box::new(error)))?;
+        ensure_storable(value.len())?;
+        Ok(value)
     }
 
     /// Runs `script` on `keys` with `now` as `ARGV[1]` and `args` after it.
@@ -202,7 +208,9 @@ impl RedisStore {
 #[async_trait]
 impl RecordStore for FlaskSessionStore {
     async fn load(&self, key: &StorageKey, now: Timestamp) -> Result<Option<Record>, StoreError> {
-        let redis_key = self.redis_key(key)?;
+        let redis_key = self.redis_key(key);
+        // A key of another Redis type reads as absent (see `LOAD`), and so does a string
+        // this store cannot decode: the namespace is Flask's too (see the type's docs).
         let reply: redis::Value = self.eval(&LOAD, &[&redis_key], now, &[]).await?;
         let reply: Option<(Vec<u8>, i64)> =
             redis::from_redis_value(&reply).map_err(DecodeError::Reply)?;
@@ -220,7 +228,13 @@ impl RecordStore for FlaskSessionStore {
             data,
             permanent,
             created,
-        } = codec::decode(&bytes)?;
+        } = match codec::decode(&bytes) {
+            Ok(decoded) => decoded,
+            Err(error) => {
+                tracing::warn!(%error, "leaving a Flask-Session record this store cannot read alone");
+                return Ok(None);
+            }
+        };
         let window = i64::try_from(self.window.as_millis()).unwrap_or(i64::MAX);
         let since_window =
             Timestamp::from_unix_millis(expires_at.as_unix_millis().saturating_sub(window));
@@ -251,7 +265,7 @@ impl RecordStore for FlaskSessionStore {
         match self
             .eval(
                 &CREATE,
-                &[&self.redis_key(key)?],
+                &[&self.redis_key(key)],
                 now,
                 &[&value, deadline.as_bytes()],
             )
@@ -274,7 +288,7 @@ impl RecordStore for FlaskSessionStore {
         let deadline = record.expires_at.as_unix_millis().to_string();
         let args: [&[u8]; 3] = [expected.as_bytes(), &value, deadline.as_bytes()];
         match self
-            .eval(&SAVE, &[&self.redis_key(key)?], now, &args)
+            .eval(&SAVE, &[&self.redis_key(key)], now, &args)
             .await?
         {
             1 => Ok(()),
@@ -290,7 +304,7 @@ impl RecordStore for FlaskSessionStore {
         expected_version: u64,
         now: Timestamp,
     ) -> Result<(), StoreError> {
-        let (old, new) = (self.redis_key(old)?, self.redis_key(new)?);
+        let (old, new) = (self.redis_key(old), self.redis_key(new));
         let value = self.encode(record)?;
         let expected = codec::fingerprint_hex(expected_version);
         let deadline = record.expires_at.as_unix_millis().to_string();
@@ -328,7 +342,7 @@ impl RecordStore for FlaskSessionStore {
         let mut conn = self.redis.conn();
         Ok(self
             .redis
-            .run(conn.del::<_, ()>(self.redis_key(key)?))
+            .run(conn.del::<_, ()>(self.redis_key(key)))
             .await?)
     }
 
@@ -344,12 +358,7 @@ impl RecordStore for FlaskSessionStore {
         let now = last_active;
         let deadline = expires_at.as_unix_millis().to_string();
         let _touched: i64 = self
-            .eval(
-                &TOUCH,
-                &[&self.redis_key(key)?],
-                now,
-                &[deadline.as_bytes()],
-            )
+            .eval(&TOUCH, &[&self.redis_key(key)], now, &[deadline.as_bytes()])
             .await?;
         Ok(())
     }

@@ -39,10 +39,14 @@ end
 ";
 
 /// What the compare-and-swap scripts add: ARGV[2] is the expected fingerprint.
+///
+/// `pcall`: a key of another Redis type (someone else's, see `LOAD`) holds no expected
+/// fingerprint, so the write is a conflict rather than a WRONGTYPE error.
 const HOLDS_EXPECTED: &str = r"
 local function holds_expected(key)
-  local current = redis.call('GET', key)
-  return current and string.sub(redis.sha1hex(current), 1, 15) == ARGV[2] and live(key)
+  local current = redis.pcall('GET', key)
+  return type(current) == 'string'
+    and string.sub(redis.sha1hex(current), 1, 15) == ARGV[2] and live(key)
 end
 ";
 
@@ -54,10 +58,19 @@ fn script(parts: &[&str]) -> Script {
 /// with the deadline in unix ms on Redis' clock, or -1 for a key without a TTL. Whether
 /// the record is live at `now` is for the caller to judge, which knows what a missing TTL
 /// means.
+///
+/// A key of another Redis type than a string replies nil, as a missing key does: absent,
+/// not corrupt. Flask-Session only ever writes strings, and the sid in a cookie is the
+/// client's choice, so a client can name any key under the prefix; a hash, list or set
+/// there is the app's own data sharing the prefix, not a damaged session. Reported as
+/// `Corrupt`, `ServerSide` would delete it: any visitor could delete the app's keys. As
+/// absent, the visitor is anonymous, a write gets a fresh id, and the key is left alone.
+/// A string the store cannot decode is left alone the same way (see `FlaskSessionStore`).
 pub(super) static LOAD: LazyLock<Script> = LazyLock::new(|| {
     script(&[
         PRELUDE,
         r"
+if redis.call('TYPE', KEYS[1])['ok'] ~= 'string' then return false end
 local value = redis.call('GET', KEYS[1])
 if not value then return false end
 return {value, deadline(KEYS[1])}

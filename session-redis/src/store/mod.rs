@@ -13,6 +13,7 @@ use session_core::store::{Record, RecordStore, StorageKey, StoreError};
 
 use self::scripts::SCRIPTS;
 use crate::conn::Redis;
+use crate::error::{ensure_storable, is_wrong_type};
 use crate::{DecodeError, RedisConfig, RedisError};
 
 /// Server-side sessions in Redis, for apps that run on many machines.
@@ -35,6 +36,8 @@ use crate::{DecodeError, RedisConfig, RedisError};
 ///   tell the two steps apart.
 /// - **Failures**: connection failures and timeouts are
 ///   [`StoreError::Unavailable`] (adapters answer 503); the connection re-dials by itself.
+///   A record that does not decode (a missing or garbled field, another Redis type under
+///   the session's key) is [`StoreError::Corrupt`], which `ServerSide` deletes when met.
 ///
 /// Cloning is cheap: clones share one multiplexed connection.
 ///
@@ -112,6 +115,7 @@ impl RedisStore {
     ) -> Result<i64, StoreError> {
         let encoded =
             codec::encode(record).map_err(|error| StoreError::Backend(Box::new(error)))?;
+        ensure_storable(encoded.data.len())?;
         let mut invocation = script.prepare_invoke();
         for key in keys {
             invocation.key(*key);
@@ -172,10 +176,19 @@ impl RedisStore {
 impl RecordStore for RedisStore {
     async fn load(&self, key: &StorageKey, now: Timestamp) -> Result<Option<Record>, StoreError> {
         let mut conn = self.redis.conn();
-        let reply: redis::Value = self
+        let reply: redis::Value = match self
             .redis
             .run(conn.hget(self.redis_key(key), &codec::FIELDS[..]))
-            .await?;
+            .await
+        {
+            // Another Redis type at a hashed name: nobody can aim a cookie at one (the
+            // name is the SHA-256 of an id), so it is no one else's data but a damaged
+            // record of this namespace: `Corrupt`, which `ServerSide` deletes when met.
+            Err(RedisError::Command { source, .. }) if is_wrong_type(&source) => {
+                return Err(DecodeError::Reply(source).into())
+            }
+            reply => reply?,
+        };
         let fields: Vec<Option<Vec<u8>>> =
             redis::from_redis_value(&reply).map_err(DecodeError::Reply)?;
         let record = codec::decode(fields)?;
