@@ -179,11 +179,13 @@ async fn a_non_utf8_byte_in_another_cookie_keeps_the_user_logged_in() {
     let mut raw = format!("{session}; theme=caf").into_bytes();
     raw.push(0xE9);
     let mut show = request("GET", "/show", None, "");
-    show.headers_mut().insert(
-        "cookie",
-        axum::http::HeaderValue::from_bytes(&raw).unwrap(),
-    );
+    show.headers_mut()
+        .insert("cookie", axum::http::HeaderValue::from_bytes(&raw).unwrap());
     let response = app.oneshot(show).await.unwrap();
     assert_eq!(response.status(), 200);
-    assert_eq!(text(response).await, "ada", "the session cookie is still found");
+    assert_eq!(
+        text(response).await,
+        "ada",
+        "the session cookie is still found"
+    );
 }

@@ -59,7 +59,8 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         tracing::warn!("no --secret-key (or SESSION_SECRET_KEY) given: using a random key, so sessions end when the demo restarts");
     }
     let manager = session_manager(&cli.common, &secret).await?;
-    let app = routes::router(Templates::new("axum", describe(&cli.common)))
+    let templates = Templates::new("axum", describe(&cli.common));
+    let app = routes::router(templates, cli.common.remember_for)
         .layer(SessionLayer::from_manager(manager));
 
     let listener = tokio::net::TcpListener::bind(&cli.addr)

@@ -1,6 +1,7 @@
 //! The demo's routes, as DESIGN.md's demo contract describes them.
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use adapter_axum::Session;
 use axum::extract::rejection::FormRejection;
@@ -21,20 +22,24 @@ const BODY_LIMIT: usize = 16 * 1024 * 1024;
 #[derive(Clone)]
 pub(crate) struct AppState {
     templates: Arc<Templates>,
+    /// `--remember-for`: the idle window of a session logged in with "Remember me".
+    remember_for: Duration,
 }
 
-/// The demo's routes, without the session layer.
-pub(crate) fn router(templates: Templates) -> Router {
+/// The demo's routes, without the session layer; `remember_for` is `--remember-for`.
+pub(crate) fn router(templates: Templates, remember_for: Duration) -> Router {
     Router::new()
         .route("/", get(index))
         .route("/login", get(login_form).post(login))
         .route("/show", get(show))
         .route("/counter", post(counter))
         .route("/data", post(data))
+        .route("/flash", post(flash))
         .route("/logout", get(logout).post(logout))
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
         .with_state(AppState {
             templates: Arc::new(templates),
+            remember_for,
         })
 }
 
@@ -73,9 +78,12 @@ async fn login_form(State(app): State<AppState>) -> Result<Html<String>, Error> 
 #[derive(Deserialize)]
 struct LoginForm {
     username: Option<String>,
+    /// The "Remember me" checkbox: `on` when ticked, absent otherwise.
+    remember: Option<String>,
 }
 
-/// Logs in: a new session id (against session fixation), the name, a welcome flash.
+/// Logs in: a new session id (against session fixation), the name, a welcome flash;
+/// with "Remember me", a persistent cookie and `--remember-for` as the idle window.
 async fn login(
     State(app): State<AppState>,
     session: Session,
@@ -85,7 +93,7 @@ async fn login(
         Ok(fields) => fields,
         Err(too_large) => return Ok(too_large.into_response()),
     };
-    let submitted = fields.and_then(|fields| fields.username);
+    let (submitted, remember) = fields.map_or((None, None), |f| (f.username, f.remember));
     let name = match demo_support::username(submitted.as_deref()) {
         Ok(name) => name,
         Err(invalid) => {
@@ -97,6 +105,9 @@ async fn login(
     };
     session.regenerate();
     session.insert("username", name)?;
+    if demo_support::remember_me(remember.as_deref()) {
+        session.remember_for(app.remember_for)?;
+    }
     session.flash(demo_support::welcome(name))?;
     Ok(Redirect::to("/").into_response())
 }
@@ -109,9 +120,13 @@ async fn show(session: Session) -> Result<Response, Error> {
     })
 }
 
-/// Adds one to the session's counter; concurrent requests all count.
+/// Adds one to the session's counter and answers the value that was stored: concurrent
+/// requests all count, in this process or another one on the same store, and no two
+/// answer the same value.
 async fn counter(session: Session) -> Result<String, Error> {
-    let value = session.update("counter", |n: Option<i64>| n.unwrap_or(0).saturating_add(1))?;
+    let value = session
+        .update_committed("counter", |n: Option<i64>| n.unwrap_or(0).saturating_add(1))
+        .await?;
     Ok(value.to_string())
 }
 
@@ -140,6 +155,29 @@ async fn data(
     };
     session.insert(key, value)?;
     Ok("Stored".into_response())
+}
+
+#[derive(Deserialize)]
+struct FlashForm {
+    message: Option<String>,
+}
+
+/// Leaves a message for the next page, as Flask's `flash`: shown once on `/`.
+async fn flash(
+    session: Session,
+    form: Result<Form<FlashForm>, FormRejection>,
+) -> Result<Response, Error> {
+    let submitted = match form_fields(form) {
+        Ok(fields) => fields.and_then(|fields| fields.message),
+        Err(too_large) => return Ok(too_large.into_response()),
+    };
+    match demo_support::message(submitted.as_deref()) {
+        Ok(message) => {
+            session.flash(message)?;
+            Ok(Redirect::to("/").into_response())
+        }
+        Err(invalid) => Ok((StatusCode::BAD_REQUEST, invalid.to_string()).into_response()),
+    }
 }
 
 /// Ends the session: gone on the server, removal cookie on the client.

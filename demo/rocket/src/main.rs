@@ -102,6 +102,7 @@ async fn run(cli: Cli) -> Result<(), Error> {
 
     let rocket = rocket::custom(rocket_config(addr))
         .manage(Templates::new("rocket", backend.clone()))
+        .manage(routes::RememberFor(cli.common.remember_for))
         .mount("/", routes::routes())
         .register("/", routes::catchers())
         .attach(SessionFairing::from_manager(manager))

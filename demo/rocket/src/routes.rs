@@ -1,6 +1,8 @@
 //! The demo's routes, as DESIGN.md's demo contract describes them; the same pages,
 //! statuses and messages as demo-axum.
 
+use std::time::Duration;
+
 use adapter_rocket::Session;
 use demo_support::{TemplateError, Templates};
 use rocket::http::Status;
@@ -42,6 +44,7 @@ pub(crate) fn routes() -> Vec<Route> {
         show,
         counter,
         data,
+        flash,
         logout_get,
         logout_post
     ]
@@ -67,22 +70,31 @@ fn login_form(templates: &State<Templates>) -> Result<RawHtml<String>, Error> {
     Ok(RawHtml(templates.login(None, None, None)?))
 }
 
+/// `--remember-for`: the idle window of a session logged in with "Remember me".
+pub(crate) struct RememberFor(pub(crate) Duration);
+
 #[derive(rocket::FromForm)]
 struct LoginForm {
     username: Option<String>,
+    /// The "Remember me" checkbox: `on` when ticked, absent otherwise.
+    remember: Option<String>,
 }
 
-/// Logs in: a new session id (against session fixation), the name, a welcome flash.
+/// Logs in: a new session id (against session fixation), the name, a welcome flash;
+/// with "Remember me", a persistent cookie and `--remember-for` as the idle window.
 #[rocket::post("/login", data = "<form>")]
 fn login(
     templates: &State<Templates>,
+    remember_for: &State<RememberFor>,
     session: Session,
     form: Submitted<LoginForm>,
 ) -> Result<Answer, Error> {
     if let Submitted::TooLarge = form {
         return Ok(Answer::too_large());
     }
-    let submitted = form.fields().and_then(|fields| fields.username);
+    let (submitted, remember) = form
+        .fields()
+        .map_or((None, None), |fields| (fields.username, fields.remember));
     let name = match demo_support::username(submitted.as_deref()) {
         Ok(name) => name,
         Err(invalid) => {
@@ -92,6 +104,9 @@ fn login(
     };
     session.regenerate();
     session.insert("username", name)?;
+    if demo_support::remember_me(remember.as_deref()) {
+        session.remember_for(remember_for.0)?;
+    }
     session.flash(demo_support::welcome(name))?;
     Ok(Answer::Redirect(Redirect::to("/")))
 }
@@ -105,10 +120,14 @@ fn show(session: Session) -> Result<Answer, Error> {
     })
 }
 
-/// Adds one to the session's counter; concurrent requests all count.
+/// Adds one to the session's counter and answers the value that was stored: concurrent
+/// requests all count, in this process or another one on the same store, and no two
+/// answer the same value.
 #[rocket::post("/counter")]
-fn counter(session: Session) -> Result<String, Error> {
-    let value = session.update("counter", |n: Option<i64>| n.unwrap_or(0).saturating_add(1))?;
+async fn counter(session: Session) -> Result<String, Error> {
+    let value = session
+        .update_committed("counter", |n: Option<i64>| n.unwrap_or(0).saturating_add(1))
+        .await?;
     Ok(value.to_string())
 }
 
@@ -134,6 +153,27 @@ fn data(session: Session, form: Submitted<DataForm>) -> Result<Answer, Error> {
     };
     session.insert(key, value)?;
     Ok(Answer::text(Status::Ok, "Stored"))
+}
+
+#[derive(rocket::FromForm)]
+struct FlashForm {
+    message: Option<String>,
+}
+
+/// Leaves a message for the next page, as Flask's `flash`: shown once on `/`.
+#[rocket::post("/flash", data = "<form>")]
+fn flash(session: Session, form: Submitted<FlashForm>) -> Result<Answer, Error> {
+    if let Submitted::TooLarge = form {
+        return Ok(Answer::too_large());
+    }
+    let submitted = form.fields().and_then(|fields| fields.message);
+    match demo_support::message(submitted.as_deref()) {
+        Ok(message) => {
+            session.flash(message)?;
+            Ok(Answer::Redirect(Redirect::to("/")))
+        }
+        Err(invalid) => Ok(Answer::text(Status::BadRequest, invalid.to_string())),
+    }
 }
 
 /// Ends the session: gone on the server, removal cookie on the client.

@@ -5,6 +5,9 @@ use std::time::Duration;
 
 use clap::{Args, ValueEnum};
 
+/// `--remember-for`'s default: 30 days, in seconds.
+const REMEMBER_FOR_DEFAULT: &str = "2592000";
+
 /// The flags of both demos but `--addr`, whose default differs per framework: each demo
 /// declares `--addr` itself and flattens this struct next to it.
 ///
@@ -25,6 +28,8 @@ use clap::{Args, ValueEnum};
 /// let cli = Cli::try_parse_from(["demo", "--backend", "memory", "--idle-timeout", "1.5"])?;
 /// assert_eq!(cli.common.backend, BackendKind::Memory);
 /// assert_eq!(cli.common.idle_timeout, Some(std::time::Duration::from_millis(1500)));
+/// // "Remember me" keeps a session 30 days unless told otherwise.
+/// assert_eq!(cli.common.remember_for, std::time::Duration::from_secs(30 * 24 * 60 * 60));
 /// # Ok::<(), clap::Error>(())
 /// ```
 #[derive(Args, Clone, Debug)]
@@ -60,6 +65,12 @@ pub struct CommonArgs {
     /// Make sessions permanent: the cookie lives this many seconds, renewed on each save.
     #[arg(long, value_name = "SECS", value_parser = parse_secs)]
     pub lifetime: Option<Duration>,
+
+    /// How long "remember me" (`remember=on` at login) keeps a session without a
+    /// request, in seconds, instead of `--idle-timeout`; `--absolute-timeout` and
+    /// `--lifetime` still cap it [default: 30 days].
+    #[arg(long, value_name = "SECS", value_parser = parse_secs, default_value = REMEMBER_FOR_DEFAULT, hide_default_value = true)]
+    pub remember_for: Duration,
 
     /// Drop the cookie's `Secure` attribute, for plain http beyond localhost.
     #[arg(long)]
@@ -147,6 +158,23 @@ mod tests {
         for bad in ["0", "-1", "soon", "NaN", "inf"] {
             assert!(parse_secs(bad).is_err(), "{bad}");
         }
+    }
+
+    #[test]
+    fn remember_for_defaults_to_thirty_days_and_takes_seconds() {
+        use clap::Parser;
+
+        #[derive(Parser)]
+        struct Cli {
+            #[command(flatten)]
+            common: CommonArgs,
+        }
+        let default = Cli::try_parse_from(["demo"]).map(|cli| cli.common.remember_for);
+        assert_eq!(default.ok(), Some(Duration::from_secs(30 * 24 * 60 * 60)));
+        let given = Cli::try_parse_from(["demo", "--remember-for", "86400"])
+            .map(|cli| cli.common.remember_for);
+        assert_eq!(given.ok(), Some(Duration::from_secs(86_400)));
+        assert!(Cli::try_parse_from(["demo", "--remember-for", "0"]).is_err());
     }
 
     #[test]

@@ -1,6 +1,7 @@
 //! What the axum and Rocket demos share, so both serve the same site from the same flags:
 //! the flags ([`CommonArgs`]), the secret ([`Secret`]), backend selection
-//! ([`session_manager`]), the pages ([`Templates`]) and input checks ([`username`]).
+//! ([`session_manager`]), the pages ([`Templates`]) and input checks ([`username`],
+//! [`remember_me`], [`message`]).
 //!
 //! The demo contract (routes, statuses, cookie attributes) is in the workspace's
 //! `DESIGN.md`; the framework-specific halves are `demo/axum` and `demo/rocket`.
@@ -51,7 +52,9 @@ pub use crate::args::{BackendKind, CommonArgs};
 pub use crate::backend::{describe, session_config, session_manager, StartupError};
 pub use crate::secret::Secret;
 pub use crate::templates::{escape_html, Templates};
-pub use crate::validate::{username, welcome, InvalidUsername};
+pub use crate::validate::{
+    message, remember_me, username, welcome, InvalidMessage, InvalidUsername,
+};
 /// What rendering a page can fail with.
 pub use minijinja::Error as TemplateError;
 

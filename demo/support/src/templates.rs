@@ -179,6 +179,11 @@ mod tests {
             html.contains(r#"value="""#),
             "no submitted value rendered as empty: {html}"
         );
+        assert!(
+            html.contains(r#"<input type="checkbox" name="remember" value="on">"#)
+                && html.contains("Remember me"),
+            "the form offers \"Remember me\": {html}"
+        );
         let html = pages().login(None, Some("Please <enter> a name."), Some("\" onfocus=x"))?;
         assert!(html.contains("Please &lt;enter&gt; a name."));
         assert!(html.contains(r#"value="&#34; onfocus=x""#), "{html}");

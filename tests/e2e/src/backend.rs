@@ -39,12 +39,12 @@ pub enum Storage {
 /// What a backend can do by its nature. Scenarios that a backend cannot meet assert the
 /// declared limitation instead, so nothing is skipped silently:
 ///
-/// | backend | revokes at logout | merges concurrent writes | survives restart | shared by processes |
-/// |---|---|---|---|---|
-/// | `sqlite` | yes | yes | yes | yes |
-/// | `memory` | yes | yes | no | no |
-/// | `cookie`, `flask-cookie` | no | no | yes | yes (same key) |
-/// | `redis`, `flask-redis` | yes | yes | yes | yes |
+/// | backend | revokes at logout | merges concurrent writes | survives restart | shared by processes | refuses writes racing a login |
+/// |---|---|---|---|---|---|
+/// | `sqlite`, `redis` | yes | yes | yes | yes | yes |
+/// | `memory` | yes | yes | no | no | yes |
+/// | `cookie`, `flask-cookie` | no | no | yes | yes (same key) | no |
+/// | `flask-redis` | yes | yes | yes | yes | no |
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct Capabilities {
@@ -60,6 +60,12 @@ pub struct Capabilities {
     pub survives_restart: bool,
     /// Two processes on the same storage (and key) see the same sessions.
     pub shared_by_processes: bool,
+    /// A write on the id a login replaced moments ago is refused with 409 and no cookie,
+    /// so it can neither get lost nor log the browser out: the store keeps a marker under
+    /// the old id. Flask-Session's records get no marker (a Flask app would read it as
+    /// data), and a cookie has no server side to mark: there a racing write starts a new
+    /// session, whose cookie logs the browser out if it arrives after the login's.
+    pub refuses_writes_racing_login: bool,
     /// A `/data` value this long (bytes of random text, which compresses poorly) is over
     /// the backend's session size limit, and under the demo's request body limit.
     pub oversize_value_bytes: usize,
@@ -125,6 +131,7 @@ impl Backend {
                 merges_concurrent_writes: true,
                 survives_restart: true,
                 shared_by_processes: true,
+                refuses_writes_racing_login: !matches!(self, Backend::FlaskRedis),
                 oversize_value_bytes: SERVER_OVERSIZE,
             },
             Backend::Memory => Capabilities {
@@ -133,6 +140,7 @@ impl Backend {
                 merges_concurrent_writes: true,
                 survives_restart: false,
                 shared_by_processes: false,
+                refuses_writes_racing_login: true,
                 oversize_value_bytes: SERVER_OVERSIZE,
             },
             Backend::Cookie | Backend::FlaskCookie => Capabilities {
@@ -141,6 +149,7 @@ impl Backend {
                 merges_concurrent_writes: false,
                 survives_restart: true,
                 shared_by_processes: true,
+                refuses_writes_racing_login: false,
                 oversize_value_bytes: COOKIE_OVERSIZE,
             },
         }

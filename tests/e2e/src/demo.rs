@@ -107,6 +107,16 @@ impl DemoConfig {
         self.dir.path()
     }
 
+    /// The `--database-url` the demo gets, if any.
+    pub fn database_url(&self) -> Option<&str> {
+        self.database_url.as_deref()
+    }
+
+    /// The `--secret-key` the demo gets.
+    pub fn secret_key(&self) -> &str {
+        &self.secret_key
+    }
+
     /// Replaces the `--database-url` (`None`: pass none, so the demo's default applies).
     pub fn with_database_url(mut self, url: Option<String>) -> Self {
         self.database_url = url;
@@ -138,6 +148,11 @@ impl DemoConfig {
     /// Adds `--lifetime SECS`.
     pub fn lifetime(self, secs: u64) -> Self {
         self.with_arg("--lifetime").with_arg(secs.to_string())
+    }
+
+    /// Adds `--remember-for SECS`.
+    pub fn remember_for(self, secs: u64) -> Self {
+        self.with_arg("--remember-for").with_arg(secs.to_string())
     }
 
     /// Adds any argument.

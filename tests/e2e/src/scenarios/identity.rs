@@ -5,6 +5,8 @@ use super::{
     assert_anonymous, assert_logged_in, config, cookie_from_elsewhere, count, counter_value, login,
     session_cookie, start, NAME,
 };
+use session_core::SessionError;
+
 use crate::{DemoSpec, Visitor};
 
 /// `GET /logout` and `POST /logout`: 303 to `/` with a removal cookie carrying the same
@@ -65,8 +67,12 @@ pub async fn logout_ends_the_session(spec: &DemoSpec) {
 }
 
 /// Login issues a new cookie value (no session fixation); the pre-login cookie is dead on
-/// server-side backends (a write on it starts a brand-new session). On cookie backends it
-/// still holds its pre-login data, as it was never logged in: it cannot be revoked.
+/// server-side backends. Where the store marks the id a login replaced, a write on it
+/// moments later is refused (409, the library's message, no cookie): it is neither
+/// forwarded to the new session nor allowed to start one whose cookie would log the
+/// browser out. Flask-Session's records get no marker: there the write starts a
+/// brand-new session. On cookie backends the old cookie still holds its pre-login data,
+/// as it was never logged in: it cannot be revoked.
 pub async fn login_regenerates_the_id(spec: &DemoSpec) {
     let (_demo, mut visitor) = start(&config(spec)).await;
     assert_eq!(count(&mut visitor, "anonymous").await, 1);
@@ -84,8 +90,24 @@ pub async fn login_regenerates_the_id(spec: &DemoSpec) {
     );
 
     assert_anonymous(&mut old, "the pre-login cookie replayed after login").await;
-    let value = count(&mut old, "the pre-login cookie replayed after login").await;
-    if spec.backend.capabilities().server_side_revocation {
+    let capabilities = spec.backend.capabilities();
+    let context = "the pre-login cookie replayed after login";
+    if capabilities.refuses_writes_racing_login {
+        let reply = old.post("/counter").await.unwrap();
+        assert_eq!(
+            (reply.status, reply.text()),
+            (409, SessionError::Superseded.public_message().into_owned()),
+            "{context}: a write on the id a login just replaced must be refused with the \
+             library's message; got {}",
+            reply.summary()
+        );
+        assert!(
+            reply.set_cookies.is_empty(),
+            "{context}: the refused write must send no cookie; got {}",
+            reply.summary()
+        );
+    } else if capabilities.server_side_revocation {
+        let value = count(&mut old, context).await;
         assert_eq!(
             value, 1,
             "the pre-login id must be dead after login (its counter was 1): a write starts afresh"
@@ -97,7 +119,8 @@ pub async fn login_regenerates_the_id(spec: &DemoSpec) {
         );
     } else {
         assert_eq!(
-            value, 2,
+            count(&mut old, context).await,
+            2,
             "--backend {}: declared unrevocable, the old cookie still carries counter 1",
             spec.backend
         );

@@ -8,7 +8,8 @@ use crate::{text_after, DemoSpec, Visitor};
 const TRICKY_NAME: &str = "Zoë 山田 <b>&\"' O'Neil";
 
 /// A first visit: `/` says "You are not logged in" and links to `/login`, `/show` is 401,
-/// `/login` is a form posting `username` to `/login`; reading sets no cookie.
+/// `/login` is a form posting `username` (and a "Remember me" checkbox, `remember`) to
+/// `/login`; reading sets no cookie.
 pub async fn anonymous_visitor(spec: &DemoSpec) {
     let (_demo, mut visitor) = start(&config(spec)).await;
     let index = visitor.get("/").await.unwrap();
@@ -46,6 +47,7 @@ pub async fn anonymous_visitor(spec: &DemoSpec) {
         "method=\"post\"",
         "action=\"/login\"",
         "name=\"username\"",
+        "name=\"remember\"",
     ] {
         assert!(
             form_html.contains(needle),

@@ -7,12 +7,18 @@
 //! a cookie backend must show that a replayed cookie still works after logout, the memory
 //! backend that a restart forgets everyone. Nothing is skipped.
 
+mod empty;
 mod expiry;
 mod identity;
 mod limits;
 mod login;
 mod processes;
+mod races;
+mod raw_cookie;
+mod remember;
+mod wrong_types;
 
+pub use self::empty::a_shown_flash_leaves_no_session;
 pub use self::expiry::{
     absolute_timeout_ends_active_sessions, idle_timeout_expires_idle_sessions,
     lifetime_makes_cookies_persistent,
@@ -28,6 +34,17 @@ pub use self::login::{
 };
 pub use self::processes::{
     database_url_forms, restart_keeps_logins, two_processes_share_one_store,
+};
+pub use self::races::writes_racing_a_login_are_counted_or_refused;
+pub use self::raw_cookie::{
+    a_non_utf8_cookie_keeps_the_login, a_utf8_accent_in_another_cookie_keeps_the_login,
+};
+pub use self::remember::{
+    logins_without_remember_me_end_with_the_browser, permanent_cookies_end_with_the_idle_timeout,
+    remember_me_is_capped_by_the_absolute_timeout,
+};
+pub use self::wrong_types::{
+    a_number_as_user_name_is_not_a_server_error, a_text_counter_is_a_client_error,
 };
 
 use crate::{Demo, DemoConfig, DemoSpec, Reply, SetCookie, Visitor, SESSION_COOKIE};
@@ -53,10 +70,17 @@ async fn start(config: &DemoConfig) -> (Demo, Visitor) {
 /// Logs in as `name` and checks the answer is the contract's 303 to `/` with a session
 /// cookie; returns the answer.
 async fn login(visitor: &mut Visitor, name: &str) -> Reply {
-    let reply = visitor
-        .post_form("/login", &[("username", name)])
-        .await
-        .unwrap();
+    login_with(visitor, &[("username", name)]).await
+}
+
+/// Logs in with the form `fields` (`username` among them) and checks the answer as
+/// [`login`] does.
+async fn login_with(visitor: &mut Visitor, fields: &[(&str, &str)]) -> Reply {
+    let name = fields
+        .iter()
+        .find(|(field, _)| *field == "username")
+        .map_or("", |(_, value)| *value);
+    let reply = visitor.post_form("/login", fields).await.unwrap();
     assert_eq!(
         reply.status,
         303,
