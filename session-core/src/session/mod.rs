@@ -377,8 +377,15 @@ impl Session {
     /// Gives the session a new id at the next save, keeping its data. Call it when the
     /// user logs in or gains privileges, so an id planted before login is worthless
     /// (session fixation).
+    ///
+    /// After the session was saved ([`commit`](Self::commit)) there is nothing left to
+    /// rename: the call is logged as a mistake and does nothing.
     pub fn regenerate(&self) {
         let mut state = self.lock();
+        if state.saved {
+            tracing::warn!("regenerate() on a session already saved this request: ignored");
+            return;
+        }
         state.accessed = true;
         state.lifecycle = state.lifecycle.regenerated();
     }
@@ -389,8 +396,15 @@ impl Session {
     ///
     /// On a session a login replaced moments ago ([`SessionError::Superseded`]), nothing
     /// happens: ending it would remove the cookie of the login that replaced it.
+    ///
+    /// After the session was saved ([`commit`](Self::commit)) it can no longer be ended
+    /// this request: the call is logged as a mistake and does nothing.
     pub fn destroy(&self) {
         let mut state = self.lock();
+        if state.saved {
+            tracing::warn!("destroy() on a session already saved this request: ignored");
+            return;
+        }
         state.accessed = true;
         if state.lifecycle == Lifecycle::Superseded {
             return;
