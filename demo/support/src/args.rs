@@ -39,8 +39,9 @@ pub struct CommonArgs {
     #[arg(long, env = "SESSION_BACKEND", value_enum, default_value_t = BackendKind::Sqlite)]
     pub backend: BackendKind,
 
-    /// The database of the sqlite or redis backends [default: sqlite://demo-sessions.db,
-    /// or redis://127.0.0.1:6379 for the redis backends].
+    /// The database of the sqlite, redis or postgres backends [default:
+    /// sqlite://demo-sessions.db, redis://127.0.0.1:6379 for the redis backends,
+    /// postgres://postgres@127.0.0.1:5432/postgres for postgres].
     #[arg(long, env = "DATABASE_URL", value_name = "URL")]
     pub database_url: Option<String>,
 
@@ -93,6 +94,8 @@ pub enum BackendKind {
     FlaskRedis,
     /// This process's memory: gone at restart.
     Memory,
+    /// PostgreSQL through sqlx.
+    Postgres,
 }
 
 impl BackendKind {
@@ -105,6 +108,7 @@ impl BackendKind {
             Self::Redis => "redis",
             Self::FlaskRedis => "flask-redis",
             Self::Memory => "memory",
+            Self::Postgres => "postgres",
         }
     }
 
@@ -113,6 +117,7 @@ impl BackendKind {
         match self {
             Self::Sqlite => Some("sqlite://demo-sessions.db"),
             Self::Redis | Self::FlaskRedis => Some("redis://127.0.0.1:6379"),
+            Self::Postgres => Some("postgres://postgres@127.0.0.1:5432/postgres"),
             Self::Cookie | Self::FlaskCookie | Self::Memory => None,
         }
     }

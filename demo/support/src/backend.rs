@@ -6,6 +6,7 @@ use session_core::adapter::SessionManager;
 use session_core::backend::{BoxedBackend, IntoSessionBackend};
 use session_core::store::{redact_url, BoxError, MemoryStore};
 use session_core::{ConfigError, SessionConfig, SessionSettings, SettingsError};
+use session_postgres::PostgresStore;
 use session_redis::{FlaskSessionStore, RedisStore};
 use session_sqlite::SqliteStore;
 
@@ -116,6 +117,13 @@ async fn backend(
         BackendKind::Memory => (MemoryStore::default().into_boxed(), config),
         BackendKind::Sqlite => {
             let store = SqliteStore::connect(url)
+                .await
+                .map_err(|e| unreachable(e.into()))?;
+            (store.into_boxed(), config)
+        }
+        BackendKind::Postgres => {
+            // The table goes in the URL's `search_path` schema (`public` by default).
+            let store = PostgresStore::connect(url)
                 .await
                 .map_err(|e| unreachable(e.into()))?;
             (store.into_boxed(), config)

@@ -108,6 +108,51 @@ async fn every_backend_starts_and_keeps_a_session() {
     }
 }
 
+/// `--backend postgres` keeps sessions in the URL's `search_path` schema, created on
+/// first use; a restart with the same secret reads them. The schema is this test's own,
+/// dropped at the end. Needs PostgreSQL at 127.0.0.1:5432 (`scripts/test.sh` starts it).
+#[tokio::test(flavor = "multi_thread")]
+async fn postgres_keeps_sessions_in_the_urls_schema_across_a_restart() {
+    use sqlx::Connection as _;
+
+    let server = std::env::var("SESSION_TEST_POSTGRES_URL")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".to_owned());
+    let schema = format!("demo_support_{}", std::process::id());
+    let url = format!("{server}?options=-c%20search_path%3D{schema}");
+    let flags = [
+        "--backend",
+        "postgres",
+        "--database-url",
+        &url,
+        "--secret-key",
+        SECRET,
+    ];
+    let result = async {
+        let manager = session_manager(&args(&flags), &Secret::new(Some(SECRET))?).await?;
+        let value = log_in(&manager).await.ok_or("a login sets a cookie")?;
+        drop(manager);
+        let manager = session_manager(&args(&flags), &Secret::new(Some(SECRET))?).await?;
+        Ok::<_, Box<dyn std::error::Error>>(username(&manager, Some(&value)).await)
+    }
+    .await;
+    let mut conn = sqlx::PgConnection::connect(&server)
+        .await
+        .unwrap_or_else(|e| panic!("PostgreSQL at {server}: {e} (`scripts/test.sh` starts it)"));
+    let tables: i64 = sqlx::query_scalar(
+        "SELECT count(*) FROM pg_tables WHERE schemaname = $1 AND tablename = 'session_records'",
+    )
+    .bind(&schema)
+    .fetch_one(&mut conn)
+    .await
+    .unwrap();
+    sqlx::query(&format!("DROP SCHEMA IF EXISTS {schema} CASCADE"))
+        .execute(&mut conn)
+        .await
+        .unwrap();
+    assert_eq!(result.unwrap().as_deref(), Some("ada"));
+    assert_eq!(tables, 1, "the table is in the URL's schema");
+}
+
 #[tokio::test]
 async fn an_unreachable_store_is_a_startup_error_naming_the_backend() {
     let flags = [

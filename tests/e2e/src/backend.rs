@@ -20,6 +20,8 @@ pub enum Backend {
     Redis,
     /// Server side, Redis in Flask-Session's format.
     FlaskRedis,
+    /// Server side, PostgreSQL.
+    Postgres,
 }
 
 /// Where a backend keeps its sessions, which decides the database URL a demo is given.
@@ -34,6 +36,10 @@ pub enum Storage {
     SqliteFile,
     /// The Redis server at 127.0.0.1:6379.
     Redis,
+    /// A schema of its own on the PostgreSQL server at 127.0.0.1:5432 (named in the URL's
+    /// `search_path`; `SESSION_TEST_POSTGRES_URL` names another server), dropped when the
+    /// last [`DemoConfig`](crate::DemoConfig) using it goes.
+    Postgres,
 }
 
 /// What a backend can do by its nature. Scenarios that a backend cannot meet assert the
@@ -41,7 +47,7 @@ pub enum Storage {
 ///
 /// | backend | revokes at logout | merges concurrent writes | survives restart | shared by processes | refuses writes racing a login |
 /// |---|---|---|---|---|---|
-/// | `sqlite`, `redis` | yes | yes | yes | yes | yes |
+/// | `sqlite`, `redis`, `postgres` | yes | yes | yes | yes | yes |
 /// | `memory` | yes | yes | no | no | yes |
 /// | `cookie`, `flask-cookie` | no | no | yes | yes (same key) | no |
 /// | `flask-redis` | yes | yes | yes | yes | no |
@@ -73,13 +79,14 @@ pub struct Capabilities {
 
 impl Backend {
     /// Every backend of the demo contract.
-    pub const ALL: [Backend; 6] = [
+    pub const ALL: [Backend; 7] = [
         Backend::Sqlite,
         Backend::Memory,
         Backend::Cookie,
         Backend::FlaskCookie,
         Backend::Redis,
         Backend::FlaskRedis,
+        Backend::Postgres,
     ];
 
     /// The backend named by a `--backend` value.
@@ -109,6 +116,7 @@ impl Backend {
             Backend::FlaskCookie => "flask-cookie",
             Backend::Redis => "redis",
             Backend::FlaskRedis => "flask-redis",
+            Backend::Postgres => "postgres",
         }
     }
 
@@ -121,19 +129,21 @@ impl Backend {
         // value is random text: Flask mode compresses), under Rocket's 32 KiB form limit.
         const COOKIE_OVERSIZE: usize = 16 * 1024;
         match self {
-            Backend::Sqlite | Backend::Redis | Backend::FlaskRedis => Capabilities {
-                storage: if matches!(self, Backend::Sqlite) {
-                    Storage::SqliteFile
-                } else {
-                    Storage::Redis
-                },
-                server_side_revocation: true,
-                merges_concurrent_writes: true,
-                survives_restart: true,
-                shared_by_processes: true,
-                refuses_writes_racing_login: !matches!(self, Backend::FlaskRedis),
-                oversize_value_bytes: SERVER_OVERSIZE,
-            },
+            Backend::Sqlite | Backend::Redis | Backend::FlaskRedis | Backend::Postgres => {
+                Capabilities {
+                    storage: match self {
+                        Backend::Sqlite => Storage::SqliteFile,
+                        Backend::Postgres => Storage::Postgres,
+                        _ => Storage::Redis,
+                    },
+                    server_side_revocation: true,
+                    merges_concurrent_writes: true,
+                    survives_restart: true,
+                    shared_by_processes: true,
+                    refuses_writes_racing_login: !matches!(self, Backend::FlaskRedis),
+                    oversize_value_bytes: SERVER_OVERSIZE,
+                }
+            }
             Backend::Memory => Capabilities {
                 storage: Storage::Process,
                 server_side_revocation: true,
@@ -156,8 +166,8 @@ impl Backend {
     }
 
     /// The `--database-url` for a demo whose files live in `dir`; `other` picks a second,
-    /// separate store (another file, another Redis database) for "an id this store never
-    /// issued". `None` when the backend takes no database.
+    /// separate store (another file, another Redis database, another PostgreSQL schema)
+    /// for "an id this store never issued". `None` when the backend takes no database.
     pub fn database_url(self, dir: &Path, other: bool) -> Option<String> {
         match self.capabilities().storage {
             Storage::Process | Storage::Cookie => None,
@@ -171,6 +181,9 @@ impl Backend {
                 Some(format!("sqlite://{}", dir.join(file).display()))
             }
             Storage::Redis => Some(format!("redis://127.0.0.1:6379/{}", u8::from(other))),
+            Storage::Postgres => Some(crate::postgres::url(&crate::postgres::schema_for(
+                dir, other,
+            ))),
         }
     }
 }
@@ -204,5 +217,16 @@ mod tests {
             Backend::Redis.database_url(dir, true)
         );
         assert_eq!(Backend::Cookie.database_url(dir, false), None);
+        let postgres = Backend::Postgres
+            .database_url(dir, false)
+            .unwrap_or_default();
+        assert!(
+            postgres.starts_with("postgres://") && postgres.contains("search_path"),
+            "{postgres}"
+        );
+        assert_ne!(
+            Backend::Postgres.database_url(dir, false),
+            Backend::Postgres.database_url(dir, true)
+        );
     }
 }

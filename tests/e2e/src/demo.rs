@@ -63,6 +63,9 @@ pub struct DemoConfig {
     database_url: Option<String>,
     secret_key: String,
     args: Vec<String>,
+    /// The PostgreSQL schemas of this configuration and its other store, dropped with
+    /// the last clone.
+    _schemas: Option<Arc<crate::postgres::Schemas>>,
 }
 
 impl DemoConfig {
@@ -80,12 +83,19 @@ impl DemoConfig {
                 what: "temporary directory",
                 source,
             })?;
+        let schemas = (spec.backend.capabilities().storage == Storage::Postgres).then(|| {
+            Arc::new(crate::postgres::Schemas::new(vec![
+                crate::postgres::schema_for(dir.path(), false),
+                crate::postgres::schema_for(dir.path(), true),
+            ]))
+        });
         Ok(Self {
             database_url: spec.backend.database_url(dir.path(), false),
             spec: spec.clone(),
             dir: Arc::new(dir),
             secret_key: SECRET_KEY.to_owned(),
             args: Vec::new(),
+            _schemas: schemas,
         })
     }
 
@@ -207,11 +217,14 @@ impl Demo {
     ///
     /// # Errors
     ///
-    /// [`E2eError::ServiceDown`] when the backend's Redis is not reachable, the build's
-    /// errors, [`E2eError::Exited`] or [`E2eError::NotReady`] with the demo's output.
+    /// [`E2eError::ServiceDown`] when the backend's Redis or PostgreSQL is not reachable,
+    /// the build's errors, [`E2eError::Exited`] or [`E2eError::NotReady`] with the demo's
+    /// output.
     pub async fn start(config: &DemoConfig) -> Result<Demo, E2eError> {
-        if config.spec.backend.capabilities().storage == Storage::Redis {
-            redis_is_up()?;
+        match config.spec.backend.capabilities().storage {
+            Storage::Redis => redis_is_up()?,
+            Storage::Postgres => crate::postgres::is_up()?,
+            _ => {}
         }
         let binary = demo_binary(&config.spec.package, &config.spec.bin)?;
         let mut attempt = 0;

@@ -50,6 +50,7 @@ mod binary;
 pub(crate) mod demo;
 mod error;
 mod macros;
+mod postgres;
 mod reply;
 pub mod scenarios;
 mod visitor;

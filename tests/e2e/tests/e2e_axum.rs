@@ -1,6 +1,6 @@
 //! The end-to-end suite against `demo-axum`, one module per backend (the redis ones need Redis at
-//! 127.0.0.1:6379, which `scripts/test.sh` starts): every scenario of
-//! `session_e2e::scenarios` starts the demo as a process on a free port and
+//! 127.0.0.1:6379, postgres PostgreSQL at 127.0.0.1:5432, which `scripts/test.sh` starts):
+//! every scenario of `session_e2e::scenarios` starts the demo as a process on a free port and
 //! drives it over HTTP. Run with: `cargo test -p session-e2e --test e2e_axum`.
 
 session_e2e::e2e_suite!(
@@ -39,4 +39,10 @@ session_e2e::e2e_suite!(
     package = "demo-axum",
     bin = "demo-axum",
     backend = "flask-redis"
+);
+session_e2e::e2e_suite!(
+    postgres,
+    package = "demo-axum",
+    bin = "demo-axum",
+    backend = "postgres"
 );

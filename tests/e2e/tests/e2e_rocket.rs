@@ -1,6 +1,6 @@
 //! The end-to-end suite against `demo-rocket`, one module per backend (the redis ones need Redis at
-//! 127.0.0.1:6379, which `scripts/test.sh` starts): every scenario of
-//! `session_e2e::scenarios` starts the demo as a process on a free port and
+//! 127.0.0.1:6379, postgres PostgreSQL at 127.0.0.1:5432, which `scripts/test.sh` starts):
+//! every scenario of `session_e2e::scenarios` starts the demo as a process on a free port and
 //! drives it over HTTP. Run with: `cargo test -p session-e2e --test e2e_rocket`.
 //!
 //! One contract line is not met on Rocket, and its tests are ignored with the reason
@@ -31,3 +31,4 @@ rocket_suite!(cookie, "cookie");
 rocket_suite!(flask_cookie, "flask-cookie");
 rocket_suite!(redis, "redis");
 rocket_suite!(flask_redis, "flask-redis");
+rocket_suite!(postgres, "postgres");
