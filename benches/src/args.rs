@@ -71,6 +71,10 @@ pub(crate) struct RunArgs {
     /// Redis URL for the Redis variant.
     #[arg(long, default_value = "redis://127.0.0.1:6379")]
     pub(crate) redis_url: String,
+    /// PostgreSQL URL for the pg variants (each server works in a schema of its own,
+    /// dropped when it stops).
+    #[arg(long, default_value = crate::serve::POSTGRES_URL)]
+    pub(crate) postgres_url: String,
     /// Where to write `latest.md` and `latest.svg`.
     #[arg(long, default_value = concat!(env!("CARGO_MANIFEST_DIR"), "/results"))]
     pub(crate) out_dir: PathBuf,
@@ -116,6 +120,9 @@ pub(crate) struct ServeArgs {
     /// Redis URL.
     #[arg(long, default_value = "redis://127.0.0.1:6379")]
     pub(crate) redis_url: String,
+    /// PostgreSQL URL.
+    #[arg(long, default_value = crate::serve::POSTGRES_URL)]
+    pub(crate) postgres_url: String,
     /// Core to pin the server to.
     #[arg(long)]
     pub(crate) core: Option<usize>,

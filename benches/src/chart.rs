@@ -140,9 +140,11 @@ fn label(s: &Summary) -> String {
 fn color(variant: Variant) -> RGBColor {
     match variant {
         Variant::None => NONE_COLOR,
-        Variant::TsMemory | Variant::TsCookie | Variant::TsSqlite | Variant::TsSqliteWal => {
-            PEER_COLOR
-        }
+        Variant::TsMemory
+        | Variant::TsCookie
+        | Variant::TsSqlite
+        | Variant::TsSqliteWal
+        | Variant::TsPg => PEER_COLOR,
         _ => OURS_COLOR,
     }
 }

@@ -24,8 +24,9 @@
 //!
 //! - Each server is a child process (this binary, re-executed as `serve`) running a
 //!   single-threaded tokio runtime pinned to core 0, so every variant gets exactly one
-//!   core; threads it starts (sqlx's SQLite workers) inherit the pin. Redis runs where
-//!   the OS puts it.
+//!   core; threads it starts (sqlx's SQLite workers) inherit the pin. Redis and
+//!   PostgreSQL (127.0.0.1:5432, `--postgres-url`) run where the OS puts them; each pg
+//!   server works in a schema of its own (`session_bench_PID`), dropped when it stops.
 //! - The load generator runs in this process, pinned to core 1, on a single-threaded
 //!   runtime: `--connections` keep-alive HTTP/1.1 connections, one task each, each
 //!   sending its next request as soon as the last answer is in, for a warm-up and then

@@ -377,6 +377,8 @@ fn legend(out: &mut String) {
         ("ours-flask-cookie", "`session_cookie::FlaskCookieBackend`"),
         ("ours-sqlite", "`session_sqlite::SqliteStore` (WAL, `synchronous=NORMAL`)"),
         ("ours-redis", "`session_redis::RedisStore`, Redis on 127.0.0.1:6379"),
+        ("ts-pg", "tower-sessions-sqlx-store 0.15 `PostgresStore` (tower-sessions 0.14), sqlx's default pool, PostgreSQL on 127.0.0.1:5432"),
+        ("ours-pg", "`session_postgres::PostgresStore`, PostgreSQL on 127.0.0.1:5432"),
     ] {
         let _ = writeln!(out, "| {name} | {what} |");
     }

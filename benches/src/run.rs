@@ -188,6 +188,7 @@ async fn measure(
     let server_pid = server.pid;
     let helpers = match variant {
         Variant::OursRedis => machine::pids_named("redis-server"),
+        Variant::OursPg | Variant::TsPg => machine::pids_named("postgres"),
         _ => Vec::new(),
     };
     let cpu = tokio::spawn(async move {
@@ -331,6 +332,8 @@ impl Server {
             .arg(data_dir)
             .arg("--redis-url")
             .arg(&args.redis_url)
+            .arg("--postgres-url")
+            .arg(&args.postgres_url)
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit())

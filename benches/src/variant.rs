@@ -25,11 +25,16 @@ pub(crate) enum Variant {
     OursSqlite,
     /// Ours: `RedisStore` on the real Redis.
     OursRedis,
+    /// tower-sessions-sqlx-store 0.15's `PostgresStore` (on tower-sessions 0.14), sqlx's
+    /// default pool.
+    TsPg,
+    /// Ours: `PostgresStore`.
+    OursPg,
 }
 
 impl Variant {
     /// Every variant, in table order.
-    pub(crate) const ALL: [Self; 10] = [
+    pub(crate) const ALL: [Self; 12] = [
         Self::None,
         Self::TsMemory,
         Self::OursMemory,
@@ -39,6 +44,8 @@ impl Variant {
         Self::TsSqlite,
         Self::TsSqliteWal,
         Self::OursSqlite,
+        Self::TsPg,
+        Self::OursPg,
         Self::OursRedis,
     ];
 
@@ -55,6 +62,8 @@ impl Variant {
             Self::OursFlaskCookie => "ours-flask-cookie",
             Self::OursSqlite => "ours-sqlite",
             Self::OursRedis => "ours-redis",
+            Self::TsPg => "ts-pg",
+            Self::OursPg => "ours-pg",
         }
     }
 
@@ -64,6 +73,7 @@ impl Variant {
             Self::OursMemory => &[Self::TsMemory],
             Self::OursCookie | Self::OursFlaskCookie => &[Self::TsCookie],
             Self::OursSqlite => &[Self::TsSqlite, Self::TsSqliteWal],
+            Self::OursPg => &[Self::TsPg],
             _ => &[],
         }
     }

@@ -26,6 +26,9 @@ use crate::variant::Variant;
 /// The user name `POST /login` stores and `GET /show` answers.
 pub(crate) const USER: &str = "ada";
 
+/// The PostgreSQL server of the pg variants.
+pub(crate) const POSTGRES_URL: &str = "postgres://postgres@127.0.0.1:5432/postgres";
+
 /// Runs the server until standard input closes (the benchmark closes it, or dies).
 pub(crate) fn main(args: &ServeArgs) -> anyhow::Result<()> {
     if let Some(core) = args.core {
@@ -41,7 +44,10 @@ pub(crate) fn main(args: &ServeArgs) -> anyhow::Result<()> {
 }
 
 async fn serve(args: &ServeArgs) -> anyhow::Result<()> {
-    let router = router(args)
+    // The pg variants' tables go in a schema of this process, dropped when it stops.
+    let schema = matches!(args.variant, Variant::OursPg | Variant::TsPg)
+        .then(|| format!("session_bench_{}", std::process::id()));
+    let router = router(args, schema.as_deref())
         .await
         .with_context(|| format!("setting up {}", args.variant.name()))?;
     let listener = TcpListener::bind("127.0.0.1:0").await?;
@@ -51,10 +57,27 @@ async fn serve(args: &ServeArgs) -> anyhow::Result<()> {
         writeln!(stdout, "listening {addr}")?;
         stdout.flush()?;
     }
-    axum::serve(listener, router)
+    let served = axum::serve(listener, router)
         .with_graceful_shutdown(stdin_closed())
         .await
-        .context("serving")
+        .context("serving");
+    if let Some(schema) = schema {
+        drop_schema(&args.postgres_url, &schema).await?;
+    }
+    served
+}
+
+async fn drop_schema(url: &str, schema: &str) -> anyhow::Result<()> {
+    use sqlx::Connection as _;
+
+    let mut conn = sqlx::PgConnection::connect(url)
+        .await
+        .with_context(|| format!("connecting to {url} to drop schema {schema}"))?;
+    sqlx::query(&format!("DROP SCHEMA IF EXISTS {schema} CASCADE"))
+        .execute(&mut conn)
+        .await
+        .with_context(|| format!("dropping schema {schema}"))?;
+    Ok(())
 }
 
 async fn stdin_closed() {
@@ -63,7 +86,8 @@ async fn stdin_closed() {
     while matches!(stdin.read(&mut buf).await, Ok(n) if n > 0) {}
 }
 
-async fn router(args: &ServeArgs) -> anyhow::Result<Router> {
+async fn router(args: &ServeArgs, schema: Option<&str>) -> anyhow::Result<Router> {
+    let schema = schema.unwrap_or("public");
     let sqlite_path = args.data_dir.join("sessions.db");
     Ok(match args.variant {
         Variant::None => none::router(),
@@ -76,6 +100,8 @@ async fn router(args: &ServeArgs) -> anyhow::Result<Router> {
         Variant::OursFlaskCookie => ours::flask_cookie()?,
         Variant::OursSqlite => ours::sqlite(&sqlite_path).await?,
         Variant::OursRedis => ours::redis(&args.redis_url).await?,
+        Variant::TsPg => peer::postgres(&args.postgres_url, schema).await?,
+        Variant::OursPg => ours::postgres(&args.postgres_url, schema).await?,
     })
 }
 

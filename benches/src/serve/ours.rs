@@ -10,6 +10,7 @@ use axum::response::{IntoResponse as _, Response};
 use axum::routing::{get, post};
 use axum::Router;
 use session_cookie::{CookieBackend, FlaskCookieBackend};
+use session_postgres::PostgresStoreOptions;
 use session_redis::RedisConfig;
 use session_sqlite::SqliteStore;
 
@@ -92,5 +93,15 @@ pub(super) async fn redis(url: &str) -> anyhow::Result<Router> {
         .connect()
         .await
         .with_context(|| format!("connecting to {url} (is redis-server running?)"))?;
+    Ok(routes().layer(SessionLayer::new(store, config())))
+}
+
+/// `PostgresStore` as shipped, in a schema of this server's own.
+pub(super) async fn postgres(url: &str, schema: &str) -> anyhow::Result<Router> {
+    let store = PostgresStoreOptions::default()
+        .with_schema(schema)
+        .connect(url)
+        .await
+        .with_context(|| format!("connecting to {url} (is PostgreSQL running?)"))?;
     Ok(routes().layer(SessionLayer::new(store, config())))
 }

@@ -11,6 +11,7 @@ use std::path::Path;
 use anyhow::Context as _;
 use axum::http::StatusCode;
 use axum::Router;
+use sqlx::postgres::PgPool;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqliteSynchronous};
 
 /// The four routes for one tower-sessions `Session` type (0.14 and 0.15 differ).
@@ -96,6 +97,20 @@ pub(super) async fn sqlite(path: &Path, wal: bool) -> anyhow::Result<Router> {
         .await
         .with_context(|| format!("opening {}", path.display()))?;
     let store = tower_sessions_sqlx_store::SqliteStore::new(pool);
+    store.migrate().await.context("creating the table")?;
+    let layer = tower_sessions_014::SessionManagerLayer::new(store).with_secure(false);
+    Ok(routes!(tower_sessions_014::Session).layer(layer))
+}
+
+/// tower-sessions-sqlx-store's PostgreSQL store, on sqlx's default pool as its README
+/// builds it, in a schema of this server's own.
+pub(super) async fn postgres(url: &str, schema: &str) -> anyhow::Result<Router> {
+    let pool = PgPool::connect(url)
+        .await
+        .with_context(|| format!("connecting to {url} (is PostgreSQL running?)"))?;
+    let store = tower_sessions_sqlx_store::PostgresStore::new(pool)
+        .with_schema_name(schema)
+        .map_err(anyhow::Error::msg)?;
     store.migrate().await.context("creating the table")?;
     let layer = tower_sessions_014::SessionManagerLayer::new(store).with_secure(false);
     Ok(routes!(tower_sessions_014::Session).layer(layer))
