@@ -39,9 +39,9 @@ pub struct CommonArgs {
     #[arg(long, env = "SESSION_BACKEND", value_enum, default_value_t = BackendKind::Sqlite)]
     pub backend: BackendKind,
 
-    /// The database of the sqlite, redis or postgres backends [default:
+    /// The database of the sqlite, redis or postgres backends (default:
     /// sqlite://demo-sessions.db, redis://127.0.0.1:6379 for the redis backends,
-    /// postgres://postgres@127.0.0.1:5432/postgres for postgres].
+    /// postgres://postgres@127.0.0.1:5432/postgres for postgres).
     #[arg(long, env = "DATABASE_URL", value_name = "URL")]
     pub database_url: Option<String>,
 

@@ -59,6 +59,6 @@ pub use crate::validate::{
 pub use minijinja::Error as TemplateError;
 
 /// An error and its causes on one line, each cause once: the library's
-/// [`error_chain`](session_core::adapter::error_chain), the one helper both demos and both
+/// [`session_core::adapter::error_chain`], the one helper both demos and both
 /// adapters use.
 pub use session_core::adapter::error_chain;

@@ -1,7 +1,7 @@
 //! The adapter room: what both framework adapters share, so each is only translation.
 //!
 //! A [`SessionManager`] holds the backend (erased once, as a
-//! [`BoxedBackend`](crate::backend::BoxedBackend)), the configuration and the clock. Per
+//! [`BoxedBackend`]), the configuration and the clock. Per
 //! request an adapter finds the cookie ([`SessionManager::find_cookie`]), opens a
 //! [`LazySession`] (loaded on first use by the handler's extractor or guard), and after
 //! the handler calls [`LazySession::finish`] and applies the [`ResponsePlan`]'s header
