@@ -152,6 +152,20 @@ impl StoreHarness for ClusterHarness {
     fn expires_natively(&self) -> bool {
         true
     }
+
+    /// The key's `PEXPIRETIME` on the node that owns it (the others answer `MOVED`).
+    async fn native_deadline(
+        &self,
+        store: &RedisStore,
+        key: &session_core::store::StorageKey,
+    ) -> Option<session_core::clock::Timestamp> {
+        let key = store.redis_key(key);
+        self.urls.iter().find_map(|url| {
+            let mut conn = common::raw_connection(url);
+            let at: i64 = redis::cmd("PEXPIRETIME").arg(&key).query(&mut conn).ok()?;
+            (at >= 0).then(|| session_core::clock::Timestamp::from_unix_millis(at))
+        })
+    }
 }
 
 #[async_trait]

@@ -5,7 +5,8 @@ mod common;
 
 use async_trait::async_trait;
 use session_conformance::{BackendHarness, StoreHarness};
-use session_core::store::ServerSide;
+use session_core::clock::Timestamp;
+use session_core::store::{ServerSide, StorageKey};
 use session_redis::RedisStore;
 
 use crate::common::{dump, store, unique_prefix, Cleanup, REDIS_URL};
@@ -31,6 +32,16 @@ impl StoreHarness for RedisHarness {
 
     fn expires_natively(&self) -> bool {
         true
+    }
+
+    async fn native_deadline(&self, store: &RedisStore, key: &StorageKey) -> Option<Timestamp> {
+        common::native_deadline(&store.redis_key(key))
+    }
+
+    async fn broken_store(&self) -> Option<RedisStore> {
+        let prefix = unique_prefix("broken");
+        self.cleanup.track(&prefix);
+        Some(common::broken_store(&prefix).await)
     }
 }
 

@@ -22,7 +22,7 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use session_conformance::{backend, BackendHarness};
-use session_core::clock::{Clock as _, ManualClock};
+use session_core::clock::{Clock as _, ManualClock, Timestamp};
 use session_core::store::{RecordStore, ServerSide, SessionId, StorageKey};
 use session_core::SessionConfig;
 use session_redis::FlaskSessionStore;
@@ -61,6 +61,16 @@ impl BackendHarness for FlaskHarness {
 
     fn config(&self) -> SessionConfig {
         self.config.clone()
+    }
+
+    fn expires_natively(&self) -> bool {
+        true
+    }
+
+    /// The cookie is the sid; its key is the prefix and the sid, as Flask-Session's.
+    async fn native_deadline(&self, backend: &Self::Backend, cookie: &str) -> Option<Timestamp> {
+        let key = StorageKey::raw_for_flask_session_compat(&SessionId::parse(cookie).ok()?);
+        common::native_deadline(&backend.store().redis_key(&key))
     }
 }
 

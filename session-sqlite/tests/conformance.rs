@@ -46,6 +46,14 @@ impl StoreHarness for SqliteHarness {
     async fn dump(&self, store: &SqliteStore) -> Vec<u8> {
         common::dump(store).await
     }
+
+    /// A store on a real file whose pools are closed: every call meets
+    /// `sqlx::Error::PoolClosed` from the store's own connections.
+    async fn broken_store(&self) -> Option<SqliteStore> {
+        let store = self.open().await;
+        store.close().await;
+        Some(store)
+    }
 }
 
 #[async_trait]

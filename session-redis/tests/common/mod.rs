@@ -8,7 +8,7 @@ use std::sync::Mutex;
 use redis::Commands as _;
 use session_core::adapter::{LazySession, SessionManager};
 use session_core::backend::{CookieUpdate, IntoSessionBackend};
-use session_core::clock::ManualClock;
+use session_core::clock::{ManualClock, Timestamp};
 use session_core::{Session, SessionConfig, SessionError};
 use session_redis::{FlaskSessionStore, RedisConfig, RedisStore};
 
@@ -154,4 +154,40 @@ pub fn set_value(update: CookieUpdate) -> String {
         CookieUpdate::Set { value, .. } => value,
         other => panic!("expected a cookie to be set, got {other:?}"),
     }
+}
+
+/// The deadline Redis itself holds for `key` (`PEXPIRETIME`, Redis 7), or `None` when the
+/// key has no TTL or does not exist.
+pub fn native_deadline(key: &str) -> Option<Timestamp> {
+    let mut conn = raw_connection(REDIS_URL);
+    let at: i64 = redis::cmd("PEXPIRETIME").arg(key).query(&mut conn).unwrap();
+    (at >= 0).then(|| Timestamp::from_unix_millis(at))
+}
+
+/// A `RedisStore` whose server is gone: it connects to the shared Redis through a proxy
+/// on a port of its own, and the proxy (listener and every forwarded connection) is shut
+/// down before the store is returned, so each command meets a closed connection and
+/// every re-dial a closed port.
+pub async fn broken_store(prefix: &str) -> RedisStore {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("redis://{}", listener.local_addr().unwrap());
+    let mut forwarding = tokio::task::JoinSet::new();
+    let connecting = RedisConfig::new(url).with_prefix(prefix).connect();
+    tokio::pin!(connecting);
+    let store = loop {
+        tokio::select! {
+            store = &mut connecting => break store.unwrap(),
+            accepted = listener.accept() => {
+                let (mut inbound, _) = accepted.unwrap();
+                forwarding.spawn(async move {
+                    let mut outbound = tokio::net::TcpStream::connect("127.0.0.1:6379").await?;
+                    tokio::io::copy_bidirectional(&mut inbound, &mut outbound).await
+                });
+            }
+        }
+    };
+    drop(listener);
+    // Aborts every forwarding task and waits until each has dropped its sockets.
+    forwarding.shutdown().await;
+    store
 }

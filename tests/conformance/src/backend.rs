@@ -15,7 +15,7 @@ use std::time::Duration;
 
 use serde_json::{json, Value};
 use session_core::backend::{BoxedBackend, Capabilities, CookieUpdate, SessionBackend};
-use session_core::clock::{Clock as _, ManualClock};
+use session_core::clock::{Clock as _, ManualClock, Timestamp};
 use session_core::store::SessionId;
 use session_core::{SessionConfig, SessionError};
 
@@ -67,12 +67,47 @@ pub async fn round_trip_every_json_type<H: BackendHarness>(harness: &H) {
     assert_eq!(loaded, Some(value));
 }
 
+/// `cookie` with one character of its last dot-separated segment (its tag) changed and
+/// everything before it (the payload) kept: a genuine payload under a wrong signature.
+fn with_wrong_tag(cookie: &str) -> String {
+    let (payload, tag) = cookie
+        .rsplit_once('.')
+        .unwrap_or_else(|| panic!("a signed cookie ends in `.<tag>`, got {cookie:?}"));
+    // The first character of a base64 tag carries six bits of its first byte (the last may
+    // carry only padding bits a lenient decoder ignores).
+    let mut chars = tag.chars();
+    let first = chars.next().expect("the tag is not empty");
+    let flipped = if first == 'A' { 'B' } else { 'A' };
+    format!("{payload}.{flipped}{}", chars.as_str())
+}
+
 /// No cookie, garbage, truncated or tampered cookies and well-formed ids the server
 /// never issued all load as anonymous sessions, never as errors; a write then gets a
-/// brand-new cookie.
+/// brand-new cookie. A signed cookie (a client-side session, or a server-side id cookie
+/// when the configuration has keys) with its genuine payload and a wrong tag is
+/// anonymous too: the tag is checked, not only the payload's shape.
 pub async fn bad_cookies_are_anonymous<H: BackendHarness>(harness: &H) {
-    let (_backend, manager, _clock) = start(harness).await;
+    let (backend, manager, _clock) = start(harness).await;
     let good = new_session(&manager, "user", json!("ada")).await;
+    let user = read(&manager, &good, |session| {
+        session.get::<String>("user").unwrap()
+    })
+    .await;
+    assert_eq!(user.as_deref(), Some("ada"), "the untampered cookie loads");
+    let signed =
+        !backend.capabilities().server_side_revocation || harness.config().keys().is_some();
+    if signed {
+        let wrong_tag = with_wrong_tag(&good);
+        let user = read(&manager, &wrong_tag, |session| {
+            session.get::<String>("user").unwrap()
+        })
+        .await;
+        assert_eq!(
+            user, None,
+            "a genuine payload under a wrong tag ({wrong_tag:?}) must load as anonymous: \
+             is the signature checked?"
+        );
+    }
     let mut tampered = good.clone().into_bytes();
     let middle = tampered.len() / 2;
     tampered[middle] = if tampered[middle] == b'A' { b'B' } else { b'A' };
@@ -278,8 +313,19 @@ pub async fn idle_timeout_expires_idle_sessions<H: BackendHarness>(harness: &H) 
     let backend = Arc::new(harness.backend().await);
     let clock = ManualClock::starting_now();
     let config = harness.config().with_idle_timeout(20 * MINUTE);
-    let manager = manager(&backend, config, &clock);
+    let manager = manager(&backend, config.clone(), &clock);
     let mut cookie = new_session(&manager, "user", json!("ada")).await;
+    if harness.expires_natively() {
+        // The claim is checked: the storage's own deadline is the session's.
+        let now = clock.now();
+        let deadline = harness.native_deadline(&backend, &cookie).await;
+        assert_eq!(
+            deadline.map(Timestamp::as_unix_millis),
+            Some(config.expires_at(now, now).as_unix_millis()),
+            "the harness claims native expiry, so the storage's own deadline for a new \
+             session (its TTL) must be the session's deadline"
+        );
+    }
     for _ in 0..3 {
         clock.advance(10 * MINUTE);
         let (request, session) = open(&manager, Some(&cookie)).await;
@@ -362,8 +408,36 @@ pub async fn concurrent_updates<H: BackendHarness>(harness: &H) {
     }
 }
 
-/// A write that would make the session too large for the backend is refused at `insert`
-/// with the size and the limit, and the session stays as it was.
+/// `n` characters of a fixed pseudo-random alphanumeric stream: a value that grows by one
+/// byte of JSON per character and that compression (Flask cookies) cannot shrink to nothing.
+fn filler(n: usize) -> String {
+    const ALPHABET: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
+    let mut state: u64 = 0x9E37_79B9_7F4A_7C15;
+    (0..n)
+        .map(|_| {
+            state = state
+                .wrapping_mul(6_364_136_223_846_793_005)
+                .wrapping_add(1_442_695_040_888_963_407);
+            let index = usize::try_from(state >> 58).unwrap() % ALPHABET.len();
+            char::from(ALPHABET[index])
+        })
+        .collect()
+}
+
+/// The size and limit a refused write reports; fails the check on any other outcome.
+fn too_large(result: Result<(), SessionError>, what: &str) -> (usize, usize) {
+    match result {
+        Err(SessionError::TooLarge { size, limit, .. }) => (size, limit),
+        Err(other) => panic!("{what}: expected TooLarge, got {other}"),
+        Ok(()) => panic!("{what}: expected TooLarge, the write was accepted"),
+    }
+}
+
+/// The session size limit holds from both sides. Just under the backend's declared
+/// [`max_session_bytes`](Capabilities::max_session_bytes) a write is accepted and
+/// round-trips; the next byte is refused at `insert` with `TooLarge` reporting a size
+/// just over the limit and the limit itself, and the session stays as it was. (The
+/// boundary is found by bisection on the value's length, so any size measure works.)
 pub async fn oversized_writes_are_refused<H: BackendHarness>(harness: &H) {
     let (backend, manager, _clock) = start(harness).await;
     let Capabilities {
@@ -378,32 +452,73 @@ pub async fn oversized_writes_are_refused<H: BackendHarness>(harness: &H) {
     };
     let (request, session) = open(&manager, None).await;
     session.insert("small", "kept").unwrap();
-    let error = session.insert("big", "x".repeat(limit + 1)).unwrap_err();
-    match error {
-        SessionError::TooLarge {
-            size,
-            limit: reported,
-            ..
-        } => {
-            assert!(
-                size > limit,
-                "reported size {size} must exceed the limit {limit}"
-            );
-            assert_eq!(reported, limit);
-        }
-        other => panic!("expected TooLarge, got {other}"),
+
+    // Far over: refused, with the size and the limit. (A compressing backend may take
+    // more characters than its limit; doubling finds a length it refuses.)
+    let mut refused = limit + 1;
+    while refused <= 64 * limit && session.insert("big", filler(refused)).is_ok() {
+        session.remove("big");
+        refused *= 2;
     }
+    let (size, reported) = too_large(
+        session.insert("big", filler(refused)),
+        "a value longer than the limit",
+    );
+    assert!(
+        size > limit,
+        "reported size {size} must exceed the limit {limit}"
+    );
+    assert_eq!(reported, limit, "TooLarge must report the declared limit");
     assert!(
         !session.contains("big"),
         "a refused write must leave no trace"
     );
+
+    // The boundary: `accepted` characters fit, `refused` do not.
+    let mut accepted = 0;
+    session.insert("big", filler(accepted)).unwrap();
+    while refused - accepted > 1 {
+        let middle = accepted + (refused - accepted) / 2;
+        if session.insert("big", filler(middle)).is_ok() {
+            accepted = middle;
+        } else {
+            refused = middle;
+            session.insert("big", filler(accepted)).unwrap();
+        }
+    }
+    let (size, reported) = too_large(
+        session.insert("big", filler(refused)),
+        "one character over the largest accepted value",
+    );
+    assert!(
+        size > limit,
+        "a write one character over the largest accepted one is refused at size {size}, \
+         which is within the limit {limit}: the limit must allow every size up to itself"
+    );
+    assert!(
+        size <= limit + 64,
+        "the largest accepted write is far under the limit: the next character makes \
+         {size} bytes against a limit of {limit}"
+    );
+    assert_eq!(reported, limit);
+    assert_eq!(
+        session.get::<String>("big").unwrap(),
+        Some(filler(accepted)),
+        "a refused write must leave the session as it was"
+    );
+
+    // Just under the limit round-trips.
     let cookie = set_value(finish(&request).await);
     read(&manager, &cookie, |session| {
         assert_eq!(
             session.get::<String>("small").unwrap().as_deref(),
             Some("kept")
         );
-        assert!(!session.contains("big"));
+        assert_eq!(
+            session.get::<String>("big").unwrap(),
+            Some(filler(accepted)),
+            "a session just under the limit must round-trip"
+        );
     })
     .await;
 }

@@ -2,7 +2,8 @@
 
 use async_trait::async_trait;
 use session_core::backend::SessionBackend;
-use session_core::store::{MemoryStore, RecordStore, ServerSide};
+use session_core::clock::Timestamp;
+use session_core::store::{MemoryStore, RecordStore, ServerSide, StorageKey};
 use session_core::SessionConfig;
 
 /// Makes fresh instances of a [`RecordStore`] for the [`record_store`](crate::record_store)
@@ -25,8 +26,29 @@ pub trait StoreHarness: Send + Sync + 'static {
     /// record whose `expires_at` is at or before the `now` it is handed as absent: the
     /// checks move a [`ManualClock`](session_core::clock::ManualClock), not the server's
     /// clock.
+    ///
+    /// The claim is checked, not believed: where it is made, the checks ask
+    /// [`native_deadline`](Self::native_deadline) for the deadline the store itself holds
+    /// and require it to be the record's `expires_at`.
     fn expires_natively(&self) -> bool {
         false
+    }
+
+    /// The deadline the store itself will drop `key` at, read from the store's own
+    /// bookkeeping (Redis: `PEXPIRETIME` of the key), or `None` when it holds none. Only
+    /// asked when [`expires_natively`](Self::expires_natively) claims native expiry; the
+    /// default ("no native deadline") then fails the checks.
+    async fn native_deadline(&self, store: &Self::Store, key: &StorageKey) -> Option<Timestamp> {
+        let _ = (store, key);
+        None
+    }
+
+    /// A store of this kind that is really broken (its database file unreadable, its pool
+    /// closed, its server gone), for the check that an outage surfaces as an error. `None`
+    /// (the default) when the harness cannot break one; the check then only runs its
+    /// [`FaultyStore`](crate::FaultyStore) half.
+    async fn broken_store(&self) -> Option<Self::Store> {
+        None
     }
 }
 
@@ -48,6 +70,21 @@ pub trait BackendHarness: Send + Sync + 'static {
     /// its own refuses a configuration with other keys).
     fn config(&self) -> SessionConfig {
         SessionConfig::default()
+    }
+
+    /// Whether the backend's storage drops sessions by itself at their deadline (Redis
+    /// TTLs). Checked, not believed: where claimed, the checks compare
+    /// [`native_deadline`](Self::native_deadline) with the session's deadline.
+    fn expires_natively(&self) -> bool {
+        false
+    }
+
+    /// The deadline the backend's storage itself holds for the session `cookie` names
+    /// (Redis: `PEXPIRETIME` of its key), or `None` when it holds none. Only asked when
+    /// [`expires_natively`](Self::expires_natively) is claimed.
+    async fn native_deadline(&self, backend: &Self::Backend, cookie: &str) -> Option<Timestamp> {
+        let _ = (backend, cookie);
+        None
     }
 }
 

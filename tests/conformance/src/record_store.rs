@@ -38,6 +38,27 @@ fn record_with(now: Timestamp, data: Value) -> Record {
     record
 }
 
+/// Where the harness claims native expiry, the store's own deadline for `key` (its TTL)
+/// must be `expected`, the record's `expires_at`: the claim is checked, not believed.
+async fn assert_native_deadline<H: StoreHarness>(
+    harness: &H,
+    store: &H::Store,
+    key: &StorageKey,
+    expected: Timestamp,
+    after: &str,
+) {
+    if !harness.expires_natively() {
+        return;
+    }
+    let deadline = harness.native_deadline(store, key).await;
+    assert_eq!(
+        deadline.map(Timestamp::as_unix_millis),
+        Some(expected.as_unix_millis()),
+        "the harness claims native expiry, so after {after} the store's own deadline for \
+         the record (its TTL) must be the record's expires_at"
+    );
+}
+
 fn every_json_type() -> Value {
     json!({
         "null": null,
@@ -66,6 +87,7 @@ pub async fn round_trip_every_json_type<H: StoreHarness>(harness: &H) {
     let mut record = record_with(clock.now(), every_json_type());
     record.permanent = true;
     store.create(&key, &record, clock.now()).await.unwrap();
+    assert_native_deadline(harness, &store, &key, record.expires_at, "create").await;
     let loaded = store.load(&key, clock.now()).await.unwrap();
     assert_eq!(
         loaded,
@@ -126,7 +148,9 @@ pub async fn compare_and_swap_refuses_stale_versions<H: StoreHarness>(harness: &
     let mut next = original.clone();
     next.data.insert("n".into(), json!(2));
     next.version = 2;
+    next.expires_at = now.saturating_add(2 * HOUR);
     store.save(&key, &next, 1, now).await.unwrap();
+    assert_native_deadline(harness, &store, &key, next.expires_at, "save").await;
     assert_eq!(store.load(&key, now).await.unwrap(), Some(next.clone()));
 
     // The version moved on, so the old expectation is stale now.
@@ -189,7 +213,9 @@ pub async fn change_key_is_atomic<H: StoreHarness>(harness: &H) {
         "the occupant stays"
     );
 
+    moved.expires_at = now.saturating_add(3 * HOUR);
     store.change_key(&old, &new, &moved, 1, now).await.unwrap();
+    assert_native_deadline(harness, &store, &new, moved.expires_at, "change_key").await;
     assert_eq!(
         store.load(&old, now).await.unwrap(),
         None,
@@ -235,6 +261,7 @@ pub async fn touch_extends_expiry_without_rewriting_data<H: StoreHarness>(harnes
     let later = clock.now();
     let deadline = later.saturating_add(2 * HOUR);
     store.touch(&key, later, deadline).await.unwrap();
+    assert_native_deadline(harness, &store, &key, deadline, "touch").await;
 
     let touched = store.load(&key, later).await.unwrap().unwrap();
     assert_eq!(touched.last_active, later);
@@ -446,7 +473,43 @@ pub async fn concurrent_updates_all_survive<H: StoreHarness>(harness: &H) {
 
 /// A failing store makes `ServerSide` load and save fail with an "unavailable" error: an
 /// outage is never turned into an empty session (a silent logout) or a lost write.
+///
+/// Checked twice: with the harness's [`broken_store`](StoreHarness::broken_store) (the
+/// real store, really broken: its own errors must be classified as unavailable), where
+/// the harness can break one, and with a [`FaultyStore`](crate::FaultyStore) failing on
+/// demand around a working one (a failed write must not half-apply).
 pub async fn store_errors_surface_as_errors<H: StoreHarness>(harness: &H) {
+    if let Some(broken) = harness.broken_store().await {
+        broken_store_fails_loudly(broken).await;
+    }
+    faulty_store_fails_loudly(harness).await;
+}
+
+async fn broken_store_fails_loudly<S: RecordStore>(broken: S) {
+    let clock = ManualClock::starting_now();
+    let manager = manager(ServerSide::new(broken), SessionConfig::default(), &clock);
+    let cookie = SessionId::generate().unwrap().as_str().to_owned();
+    match manager.request(Some(&cookie)).session().await {
+        Err(error) => assert!(
+            error.is_unavailable(),
+            "a broken store's load error should be unavailable: {error}"
+        ),
+        Ok(session) => panic!(
+            "a broken store must not load as a session (keys {:?})",
+            session.keys()
+        ),
+    }
+    let request = manager.request(None);
+    let session = request.session().await.unwrap();
+    session.insert("user", "ada").unwrap();
+    let saved = request.finish().await;
+    assert!(
+        saved.as_ref().is_err_and(|e| e.is_unavailable()),
+        "a broken store's failed save must be an unavailable error, got {saved:?}"
+    );
+}
+
+async fn faulty_store_fails_loudly<H: StoreHarness>(harness: &H) {
     let store = Arc::new(crate::FaultyStore::new(harness.store().await));
     let clock = ManualClock::starting_now();
     let manager = manager(

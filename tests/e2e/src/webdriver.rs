@@ -216,9 +216,15 @@ async fn person(client: &Client, home: &str, name: &str) -> Step {
     )
     .await?;
     page_shows(client, &["You are not logged in"], &["Logged in as"]).await?;
-    match client.get_named_cookie("session").await {
-        Ok(cookie) => Err(format!("after logout the browser still holds {cookie}")),
-        Err(_) => Ok(()),
+    // Every cookie the browser holds, so that a WebDriver failure is an error, not "no
+    // cookie" (asking for the one named cookie cannot tell the two apart).
+    let cookies = client
+        .get_all_cookies()
+        .await
+        .map_err(|e| format!("after logout, listing the browser's cookies: {e}"))?;
+    match cookies.iter().find(|cookie| cookie.name() == "session") {
+        Some(cookie) => Err(format!("after logout the browser still holds {cookie}")),
+        None => Ok(()),
     }
 }
 

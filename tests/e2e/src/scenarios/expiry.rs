@@ -37,8 +37,9 @@ pub async fn idle_timeout_expires_idle_sessions(spec: &DemoSpec) {
 /// `--absolute-timeout 3`: the session ends 3 s after login however active it stays.
 pub async fn absolute_timeout_ends_active_sessions(spec: &DemoSpec) {
     let (_demo, mut visitor) = start(&config(spec).absolute_timeout(3)).await;
+    // The session was created after the login was sent and before its answer arrived.
+    let created_after = Instant::now();
     login(&mut visitor, NAME).await;
-    // The session was created before the login's answer arrived.
     let created_by = Instant::now();
     assert_logged_in(
         &mut visitor,
@@ -51,8 +52,29 @@ pub async fn absolute_timeout_ends_active_sessions(spec: &DemoSpec) {
     let mut requests = 0;
     while created_by.elapsed() < Duration::from_millis(3500) && requests < 12 {
         tokio::time::sleep(Duration::from_millis(500)).await;
-        let _still_active = visitor.get("/show").await.unwrap();
+        let reply = visitor.get("/show").await.unwrap();
         requests += 1;
+        // Answered less than 3 s after the login was sent, so surely before the session's
+        // deadline: it must still be the visitor's. Later answers may be either, but
+        // never anything but "logged in" or "anonymous".
+        let surely_live = created_after.elapsed() < Duration::from_secs(3);
+        let answer = (reply.status, reply.body.as_slice());
+        if surely_live {
+            assert_eq!(
+                answer,
+                (200, NAME.as_bytes()),
+                "--absolute-timeout 3, request {requests} within 3 s of login: GET /show should \
+                 answer 200 {NAME:?}; got {}",
+                reply.summary()
+            );
+        } else {
+            assert!(
+                answer == (200, NAME.as_bytes()) || reply.status == 401,
+                "--absolute-timeout 3, request {requests}: GET /show should answer 200 {NAME:?} \
+                 or 401; got {}",
+                reply.summary()
+            );
+        }
     }
     tokio::time::sleep(Duration::from_millis(3500).saturating_sub(created_by.elapsed())).await;
     assert_anonymous(
