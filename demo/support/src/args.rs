@@ -76,6 +76,13 @@ pub struct CommonArgs {
     /// Drop the cookie's `Secure` attribute, for plain http beyond localhost.
     #[arg(long)]
     pub insecure_cookie: bool,
+
+    /// The text every Redis key of the redis and flask-redis backends starts with, so
+    /// several apps (or test runs) can share one Redis; for flask-redis it is
+    /// Flask-Session's `SESSION_KEY_PREFIX` and must match the Flask app's. Avoid `{`
+    /// and `}` [default: session:, the redis backend's default and Flask-Session's]
+    #[arg(long, env = "SESSION_REDIS_PREFIX", value_name = "PREFIX")]
+    pub redis_prefix: Option<String>,
 }
 
 /// The session backends the demos know.
@@ -136,7 +143,17 @@ impl CommonArgs {
             .as_deref()
             .or_else(|| self.backend.default_database_url())
     }
+
+    /// The Redis key prefix in effect: the flag, or [`DEFAULT_REDIS_PREFIX`].
+    pub fn redis_prefix(&self) -> &str {
+        self.redis_prefix.as_deref().unwrap_or(DEFAULT_REDIS_PREFIX)
+    }
 }
+
+/// `--redis-prefix`'s default: the redis backend's own default prefix, which is also
+/// Flask-Session's default `SESSION_KEY_PREFIX`, so a Flask-Session app with default
+/// settings shares the flask-redis backend's sessions.
+pub const DEFAULT_REDIS_PREFIX: &str = session_redis::DEFAULT_PREFIX;
 
 /// Seconds, whole or fractional, greater than zero.
 fn parse_secs(value: &str) -> Result<Duration, String> {
@@ -180,6 +197,36 @@ mod tests {
             .map(|cli| cli.common.remember_for);
         assert_eq!(given.ok(), Some(Duration::from_secs(86_400)));
         assert!(Cli::try_parse_from(["demo", "--remember-for", "0"]).is_err());
+    }
+
+    #[test]
+    fn redis_prefix_defaults_to_flask_sessions_and_takes_the_flag() {
+        use clap::Parser;
+
+        #[derive(Parser)]
+        struct Cli {
+            #[command(flatten)]
+            common: CommonArgs,
+        }
+        // Flask-Session's default `SESSION_KEY_PREFIX`, and the redis backend's.
+        assert_eq!(DEFAULT_REDIS_PREFIX, "session:");
+        let default = Cli::try_parse_from(["demo", "--backend", "redis"]).map(|cli| cli.common);
+        assert_eq!(
+            default.as_ref().map(CommonArgs::redis_prefix).ok(),
+            Some("session:")
+        );
+        let given = Cli::try_parse_from(["demo", "--redis-prefix", "app1:"]).map(|cli| cli.common);
+        assert_eq!(
+            given.as_ref().map(CommonArgs::redis_prefix).ok(),
+            Some("app1:")
+        );
+        let help = <Cli as clap::CommandFactory>::command()
+            .render_long_help()
+            .to_string();
+        assert!(
+            help.contains("--redis-prefix <PREFIX>") && help.contains("SESSION_REDIS_PREFIX"),
+            "{help}"
+        );
     }
 
     #[test]

@@ -7,7 +7,7 @@ use session_core::backend::{BoxedBackend, IntoSessionBackend};
 use session_core::store::{redact_url, BoxError, MemoryStore};
 use session_core::{ConfigError, SessionConfig, SessionSettings, SettingsError};
 use session_postgres::PostgresStore;
-use session_redis::{FlaskSessionStore, RedisStore};
+use session_redis::RedisConfig;
 use session_sqlite::SqliteStore;
 
 use crate::{BackendKind, CommonArgs, Secret};
@@ -129,14 +129,19 @@ async fn backend(
             (store.into_boxed(), config)
         }
         BackendKind::Redis => {
-            let store = RedisStore::connect(url)
+            let store = RedisConfig::new(url)
+                .with_prefix(args.redis_prefix())
+                .connect()
                 .await
                 .map_err(|e| unreachable(e.into()))?;
             (store.into_boxed(), config)
         }
         BackendKind::FlaskRedis => {
             let config = session_config_without_keys(args)?;
-            let store = FlaskSessionStore::connect(url, &config)
+            // `--redis-prefix` is Flask-Session's `SESSION_KEY_PREFIX`.
+            let store = RedisConfig::new(url)
+                .with_prefix(args.redis_prefix())
+                .connect_flask_session(&config)
                 .await
                 .map_err(|e| unreachable(e.into()))?;
             (store.into_boxed(), config)

@@ -48,7 +48,7 @@ mod secret;
 mod templates;
 mod validate;
 
-pub use crate::args::{BackendKind, CommonArgs};
+pub use crate::args::{BackendKind, CommonArgs, DEFAULT_REDIS_PREFIX};
 pub use crate::backend::{describe, session_config, session_manager, StartupError};
 pub use crate::secret::Secret;
 pub use crate::templates::{escape_html, Templates};

@@ -3,6 +3,9 @@
 
 use std::fmt;
 use std::path::Path;
+use std::sync::OnceLock;
+
+use crate::{DemoConfig, DemoSpec};
 
 /// A value of `--backend`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -34,7 +37,9 @@ pub enum Storage {
     Cookie,
     /// A SQLite file (`--database-url sqlite:///abs/path.db`).
     SqliteFile,
-    /// The Redis server at 127.0.0.1:6379.
+    /// The Redis server at 127.0.0.1:6379, databases 0 and 1, under a `--redis-prefix` of
+    /// the [`DemoConfig`](crate::DemoConfig)'s own, whose keys are deleted when the last
+    /// configuration using it goes.
     Redis,
     /// A schema of its own on the PostgreSQL server at 127.0.0.1:5432 (named in the URL's
     /// `search_path`; `SESSION_TEST_POSTGRES_URL` names another server), dropped when the
@@ -43,38 +48,70 @@ pub enum Storage {
 }
 
 /// What a backend can do by its nature. Scenarios that a backend cannot meet assert the
-/// declared limitation instead, so nothing is skipped silently:
+/// declared limitation instead, so nothing is skipped silently.
 ///
-/// | backend | revokes at logout | merges concurrent writes | survives restart | shared by processes | refuses writes racing a login |
-/// |---|---|---|---|---|---|
-/// | `sqlite`, `redis`, `postgres` | yes | yes | yes | yes | yes |
-/// | `memory` | yes | yes | no | no | yes |
-/// | `cookie`, `flask-cookie` | no | no | yes | yes (same key) | no |
-/// | `flask-redis` | yes | yes | yes | yes | no |
+/// Two kinds of fact meet here:
+///
+/// - **The library's capabilities**, read from the backend itself
+///   ([`session_core::backend::Capabilities`], through the demo's own
+///   `demo_support::session_manager` and `SessionManager::capabilities`), so a backend
+///   that changes what it can do changes what the scenarios expect:
+///   [`server_side_revocation`](Self::server_side_revocation),
+///   [`merges_concurrent_writes`](Self::merges_concurrent_writes) and the size limit
+///   behind [`oversize_value_bytes`](Self::oversize_value_bytes).
+/// - **Facts about the demo's deployment**, which no backend declares because they are
+///   not its to know: where the demo keeps the data ([`storage`](Self::storage)), and so
+///   whether it outlives the process or is seen by another one; and whether a write
+///   racing a login is refused, which is `ServerSide`'s superseded marker meeting a
+///   store's record format, not a capability the library exposes. These are kept in
+///   `Backend::deployment`:
+///
+/// | backend | survives restart | shared by processes | refuses writes racing a login |
+/// |---|---|---|---|
+/// | `sqlite`, `redis`, `postgres` | yes | yes | yes |
+/// | `memory` | no | no | yes |
+/// | `cookie`, `flask-cookie` | yes | yes (same key) | no |
+/// | `flask-redis` | yes | yes | no |
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct Capabilities {
-    /// Where sessions live.
+    /// Where sessions live (a deployment fact).
     pub storage: Storage,
-    /// Logout and login kill the old id on the server, so a replayed old cookie is
-    /// anonymous. Client-side cookies cannot be revoked once issued.
+    /// From the library: logout and login kill the old id on the server, so a replayed
+    /// old cookie is anonymous. Client-side cookies cannot be revoked once issued.
     pub server_side_revocation: bool,
-    /// Concurrent requests on one session all count. On cookie backends the last
-    /// response's cookie wins: every request succeeds, but counts are lost.
+    /// From the library: concurrent requests on one session all count. On cookie
+    /// backends the last response's cookie wins: every request succeeds, but counts are
+    /// lost.
     pub merges_concurrent_writes: bool,
-    /// A login survives a restart with the same `--secret-key` and database.
+    /// A login survives a restart with the same `--secret-key` and database: the data is
+    /// outside the process (a deployment fact).
     pub survives_restart: bool,
-    /// Two processes on the same storage (and key) see the same sessions.
+    /// Two processes on the same storage (and key) see the same sessions (a deployment
+    /// fact).
     pub shared_by_processes: bool,
     /// A write on the id a login replaced moments ago is refused with 409 and no cookie,
     /// so it can neither get lost nor log the browser out: the store keeps a marker under
     /// the old id. Flask-Session's records get no marker (a Flask app would read it as
     /// data), and a cookie has no server side to mark: there a racing write starts a new
-    /// session, whose cookie logs the browser out if it arrives after the login's.
+    /// session, whose cookie logs the browser out if it arrives after the login's. Not a
+    /// library capability: `session_core::backend::Capabilities` has no such field, and
+    /// the answer depends on how `ServerSide` and the store's format meet.
     pub refuses_writes_racing_login: bool,
     /// A `/data` value this long (bytes of random text, which compresses poorly) is over
-    /// the backend's session size limit, and under the demo's request body limit.
+    /// the backend's session size limit (four times the library's `max_session_bytes`),
+    /// and under the demos' 16 MiB request body limit.
     pub oversize_value_bytes: usize,
+}
+
+/// What a demo's deployment of a backend decides, as opposed to what the backend
+/// declares (see [`Capabilities`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct Deployment {
+    storage: Storage,
+    survives_restart: bool,
+    shared_by_processes: bool,
+    refuses_writes_racing_login: bool,
 }
 
 impl Backend {
@@ -120,56 +157,109 @@ impl Backend {
         }
     }
 
-    /// What this backend can do (the table on [`Capabilities`]).
-    pub const fn capabilities(self) -> Capabilities {
-        // 1.5 MiB: over the server-side default limit (1 MiB), under the default request
-        // body limit of both frameworks' demos (2 MiB).
-        const SERVER_OVERSIZE: usize = 1536 * 1024;
-        // Over the 4093 bytes a browser keeps in one cookie even when compressed (the
-        // value is random text: Flask mode compresses), under Rocket's 32 KiB form limit.
-        const COOKIE_OVERSIZE: usize = 16 * 1024;
-        match self {
-            Backend::Sqlite | Backend::Redis | Backend::FlaskRedis | Backend::Postgres => {
-                Capabilities {
-                    storage: match self {
-                        Backend::Sqlite => Storage::SqliteFile,
-                        Backend::Postgres => Storage::Postgres,
-                        _ => Storage::Redis,
-                    },
-                    server_side_revocation: true,
-                    merges_concurrent_writes: true,
-                    survives_restart: true,
-                    shared_by_processes: true,
-                    refuses_writes_racing_login: !matches!(self, Backend::FlaskRedis),
-                    oversize_value_bytes: SERVER_OVERSIZE,
-                }
-            }
-            Backend::Memory => Capabilities {
-                storage: Storage::Process,
-                server_side_revocation: true,
-                merges_concurrent_writes: true,
-                survives_restart: false,
-                shared_by_processes: false,
-                refuses_writes_racing_login: true,
-                oversize_value_bytes: SERVER_OVERSIZE,
-            },
-            Backend::Cookie | Backend::FlaskCookie => Capabilities {
-                storage: Storage::Cookie,
-                server_side_revocation: false,
-                merges_concurrent_writes: false,
-                survives_restart: true,
-                shared_by_processes: true,
-                refuses_writes_racing_login: false,
-                oversize_value_bytes: COOKIE_OVERSIZE,
-            },
+    /// Where this backend keeps its sessions.
+    pub const fn storage(self) -> Storage {
+        self.deployment().storage
+    }
+
+    /// The deployment facts of [`Capabilities`] (its table).
+    const fn deployment(self) -> Deployment {
+        let storage = match self {
+            Backend::Sqlite => Storage::SqliteFile,
+            Backend::Memory => Storage::Process,
+            Backend::Cookie | Backend::FlaskCookie => Storage::Cookie,
+            Backend::Redis | Backend::FlaskRedis => Storage::Redis,
+            Backend::Postgres => Storage::Postgres,
+        };
+        let outside_the_process = !matches!(storage, Storage::Process);
+        Deployment {
+            storage,
+            survives_restart: outside_the_process,
+            shared_by_processes: outside_the_process,
+            // Server-side stores but Flask-Session's keep the superseded marker.
+            refuses_writes_racing_login: matches!(
+                self,
+                Backend::Sqlite | Backend::Memory | Backend::Redis | Backend::Postgres
+            ),
         }
+    }
+
+    /// What this backend can do: the library's capabilities, read once per test process
+    /// from the backend the demo builds (`demo_support::session_manager` on a fresh
+    /// configuration of the suite's), with the deployment facts (see [`Capabilities`]).
+    ///
+    /// # Panics
+    ///
+    /// When the backend cannot be built (its Redis or PostgreSQL is down: the message
+    /// says how to start it), or declares no session size limit.
+    pub fn capabilities(self) -> Capabilities {
+        let library = self.library_capabilities();
+        let deployment = self.deployment();
+        let Some(limit) = library.max_session_bytes else {
+            panic!(
+                "--backend {self} declares no session size limit; the e2e suite's oversized \
+                 session scenario needs one"
+            );
+        };
+        Capabilities {
+            storage: deployment.storage,
+            server_side_revocation: library.server_side_revocation,
+            merges_concurrent_writes: library.merges_concurrent_writes,
+            survives_restart: deployment.survives_restart,
+            shared_by_processes: deployment.shared_by_processes,
+            refuses_writes_racing_login: deployment.refuses_writes_racing_login,
+            // Random text is over the limit in any encoding at four times its size (JSON
+            // keeps it as is; Flask's compression and base64 together stay near 1:1).
+            oversize_value_bytes: limit.saturating_mul(4),
+        }
+    }
+
+    /// [`SessionManager::capabilities`](session_core::adapter::SessionManager::capabilities)
+    /// of the manager `demo_support` builds for this backend, computed once per process.
+    fn library_capabilities(self) -> session_core::backend::Capabilities {
+        static READ: [OnceLock<session_core::backend::Capabilities>; Backend::ALL.len()] =
+            [const { OnceLock::new() }; Backend::ALL.len()];
+        let index = Backend::ALL
+            .iter()
+            .position(|backend| *backend == self)
+            .unwrap_or_default();
+        *READ[index].get_or_init(|| {
+            // The caller may be on a tokio worker, which cannot block on a runtime: a
+            // thread with a runtime of its own builds the backend.
+            let read = std::thread::spawn(move || {
+                let config = DemoConfig::new(&DemoSpec::new("", "", self))
+                    .map_err(|error| error.to_string())?;
+                let runtime = tokio::runtime::Builder::new_current_thread()
+                    .enable_all()
+                    .build()
+                    .map_err(|error| error.to_string())?;
+                let capabilities = runtime
+                    .block_on(async { config.session_manager().await })
+                    .map(|manager| manager.capabilities())
+                    .map_err(|error| error.to_string());
+                // The runtime (and the store's connections) go before the configuration's
+                // database, schema or Redis prefix is cleaned up.
+                drop(runtime);
+                drop(config);
+                capabilities
+            })
+            .join();
+            match read {
+                Ok(Ok(capabilities)) => capabilities,
+                Ok(Err(error)) => panic!(
+                    "could not read the capabilities of --backend {self} from the library: \
+                     {error}"
+                ),
+                Err(_) => panic!("reading the capabilities of --backend {self} panicked"),
+            }
+        })
     }
 
     /// The `--database-url` for a demo whose files live in `dir`; `other` picks a second,
     /// separate store (another file, another Redis database, another PostgreSQL schema)
     /// for "an id this store never issued". `None` when the backend takes no database.
     pub fn database_url(self, dir: &Path, other: bool) -> Option<String> {
-        match self.capabilities().storage {
+        match self.storage() {
             Storage::Process | Storage::Cookie => None,
             Storage::SqliteFile => {
                 let file = if other {
@@ -180,7 +270,7 @@ impl Backend {
                 // `dir` is absolute, so this is the `sqlite:///abs/path.db` form.
                 Some(format!("sqlite://{}", dir.join(file).display()))
             }
-            Storage::Redis => Some(format!("redis://127.0.0.1:6379/{}", u8::from(other))),
+            Storage::Redis => Some(crate::redis::url(u8::from(other))),
             Storage::Postgres => Some(crate::postgres::url(&crate::postgres::schema_for(
                 dir, other,
             ))),

@@ -1,11 +1,15 @@
 //! A demo binary run as a child process on a free loopback port.
 
 use std::io::Read;
-use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::net::{SocketAddr, TcpListener};
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
+
+use clap::Parser;
+use demo_support::{CommonArgs, Secret};
+use session_core::adapter::SessionManager;
 
 use crate::{demo_binary, Backend, E2eError, Storage};
 
@@ -63,14 +67,20 @@ pub struct DemoConfig {
     database_url: Option<String>,
     secret_key: String,
     args: Vec<String>,
+    /// The `--redis-prefix` of the redis backends: this configuration's own.
+    redis_prefix: Option<String>,
     /// The PostgreSQL schemas of this configuration and its other store, dropped with
     /// the last clone.
     _schemas: Option<Arc<crate::postgres::Schemas>>,
+    /// The keys under `redis_prefix` in both Redis databases, deleted with the last clone.
+    _redis_keys: Option<Arc<crate::redis::Prefix>>,
 }
 
 impl DemoConfig {
     /// A fresh working directory and the backend's own database URL in it (see
-    /// [`Backend::database_url`]); the suite's secret key; secure cookies.
+    /// [`Backend::database_url`]); on Redis, a key prefix of its own (`--redis-prefix`,
+    /// never Flask-Session's default `session:`) whose keys are deleted, in both
+    /// databases, when the last clone goes; the suite's secret key; secure cookies.
     ///
     /// # Errors
     ///
@@ -83,19 +93,30 @@ impl DemoConfig {
                 what: "temporary directory",
                 source,
             })?;
-        let schemas = (spec.backend.capabilities().storage == Storage::Postgres).then(|| {
+        let storage = spec.backend.storage();
+        let schemas = (storage == Storage::Postgres).then(|| {
             Arc::new(crate::postgres::Schemas::new(vec![
                 crate::postgres::schema_for(dir.path(), false),
                 crate::postgres::schema_for(dir.path(), true),
             ]))
         });
+        let redis_prefix =
+            (storage == Storage::Redis).then(|| crate::redis::prefix_for(dir.path()));
+        let redis_keys = redis_prefix.as_ref().map(|prefix| {
+            Arc::new(crate::redis::Prefix::new(
+                prefix.clone(),
+                vec![crate::redis::url(0), crate::redis::url(1)],
+            ))
+        });
         Ok(Self {
             database_url: spec.backend.database_url(dir.path(), false),
+            redis_prefix,
             spec: spec.clone(),
             dir: Arc::new(dir),
             secret_key: SECRET_KEY.to_owned(),
             args: Vec::new(),
             _schemas: schemas,
+            _redis_keys: redis_keys,
         })
     }
 
@@ -125,6 +146,56 @@ impl DemoConfig {
     /// The `--secret-key` the demo gets.
     pub fn secret_key(&self) -> &str {
         &self.secret_key
+    }
+
+    /// The `--redis-prefix` the demo gets (the redis backends only): every key it writes,
+    /// in either Redis database, starts with it.
+    pub fn redis_prefix(&self) -> Option<&str> {
+        self.redis_prefix.as_deref()
+    }
+
+    /// The session manager the demo builds for this configuration's backend, store, key
+    /// prefix and secret, built in this process by the demo's own code
+    /// (`demo_support::session_manager`): to write sessions as another process of the
+    /// demo would, or to ask the backend what it can do. Only the flags above are passed,
+    /// not [`with_arg`](Self::with_arg)'s.
+    ///
+    /// # Errors
+    ///
+    /// [`E2eError::ServiceDown`] when the backend's Redis or PostgreSQL is not reachable;
+    /// [`E2eError::Manager`] when `demo_support` cannot build the manager.
+    pub async fn session_manager(&self) -> Result<SessionManager, E2eError> {
+        service_is_up(self.spec.backend)?;
+        let mut args = vec![
+            "demo".to_owned(),
+            "--backend".to_owned(),
+            self.spec.backend.flag().to_owned(),
+        ];
+        args.extend(self.store_arguments());
+        let flags = Flags::try_parse_from(args).map_err(|error| E2eError::Manager {
+            backend: self.spec.backend.flag(),
+            reason: error.to_string(),
+        })?;
+        let failed = |error: &(dyn std::error::Error + 'static)| E2eError::Manager {
+            backend: self.spec.backend.flag(),
+            reason: demo_support::error_chain(error),
+        };
+        let secret = Secret::new(Some(&self.secret_key)).map_err(|error| failed(&error))?;
+        demo_support::session_manager(&flags.common, &secret)
+            .await
+            .map_err(|error| failed(&error))
+    }
+
+    /// `--database-url` and `--redis-prefix`, when the backend takes them.
+    fn store_arguments(&self) -> Vec<String> {
+        let mut args = Vec::new();
+        if let Some(url) = &self.database_url {
+            args.extend(["--database-url".to_owned(), url.clone()]);
+        }
+        if let Some(prefix) = &self.redis_prefix {
+            args.extend(["--redis-prefix".to_owned(), prefix.clone()]);
+        }
+        args
     }
 
     /// Replaces the `--database-url` (`None`: pass none, so the demo's default applies).
@@ -190,9 +261,7 @@ impl DemoConfig {
             "--secret-key".to_owned(),
             self.secret_key.clone(),
         ];
-        if let Some(url) = &self.database_url {
-            args.extend(["--database-url".to_owned(), url.clone()]);
-        }
+        args.extend(self.store_arguments());
         args.extend(self.args.iter().cloned());
         args.extend(self.spec.extra_args.iter().cloned());
         args
@@ -221,11 +290,7 @@ impl Demo {
     /// the build's errors, [`E2eError::Exited`] or [`E2eError::NotReady`] with the demo's
     /// output.
     pub async fn start(config: &DemoConfig) -> Result<Demo, E2eError> {
-        match config.spec.backend.capabilities().storage {
-            Storage::Redis => redis_is_up()?,
-            Storage::Postgres => crate::postgres::is_up()?,
-            _ => {}
-        }
+        service_is_up(config.spec.backend)?;
         let binary = demo_binary(&config.spec.package, &config.spec.bin)?;
         let mut attempt = 0;
         loop {
@@ -246,6 +311,7 @@ impl Demo {
                 "SESSION_BACKEND",
                 "DATABASE_URL",
                 "SESSION_SECRET_KEY",
+                "SESSION_REDIS_PREFIX",
             ] {
                 command.env_remove(var);
             }
@@ -381,17 +447,20 @@ fn port_was_taken(log: &str) -> bool {
         || log.contains("os error 98")
 }
 
-/// Fails fast, with the fix, when the Redis a backend needs is down.
-fn redis_is_up() -> Result<(), E2eError> {
-    let addr = SocketAddr::from(([127, 0, 0, 1], 6379));
-    TcpStream::connect_timeout(&addr, Duration::from_secs(2))
-        .map(drop)
-        .map_err(|source| E2eError::ServiceDown {
-            service: "Redis",
-            addr: "127.0.0.1:6379",
-            advice: "start it with `redis-server --daemonize yes` (scripts/test.sh starts it)",
-            source,
-        })
+/// Fails fast, with the fix, when the Redis or PostgreSQL a backend needs is down.
+fn service_is_up(backend: Backend) -> Result<(), E2eError> {
+    match backend.storage() {
+        Storage::Redis => crate::redis::is_up(),
+        Storage::Postgres => crate::postgres::is_up(),
+        Storage::Process | Storage::Cookie | Storage::SqliteFile => Ok(()),
+    }
+}
+
+/// The demo's flags, as `demo_support` reads them.
+#[derive(Parser)]
+struct Flags {
+    #[command(flatten)]
+    common: CommonArgs,
 }
 
 /// Copies a pipe into the shared log on a thread of its own, keeping the last

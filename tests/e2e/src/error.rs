@@ -75,6 +75,14 @@ pub enum E2eError {
         /// What it printed on stdout and stderr.
         log: String,
     },
+    /// `demo_support` could not build the demo's session manager in this process.
+    #[error("could not build the session manager of --backend {backend}: {reason}")]
+    Manager {
+        /// The backend.
+        backend: &'static str,
+        /// Why, with its causes.
+        reason: String,
+    },
     /// A service the backend needs is not reachable.
     #[error("{service} is not reachable at {addr}: {advice}")]
     ServiceDown {

@@ -13,8 +13,10 @@
 //! - [`scenarios`] holds one async function per scenario and [`e2e_suite!`](crate::e2e_suite)
 //!   expands them all into `#[tokio::test]`s.
 //! - What a backend cannot do by nature (revoke a cookie, survive a restart in memory) is
-//!   declared in [`Backend::capabilities`]; scenarios then assert the declared behaviour,
-//!   never skip.
+//!   in [`Backend::capabilities`], read from the library's own backend where the library
+//!   declares it; scenarios then assert the declared behaviour, never skip.
+//! - Demos on Redis write under a key prefix of their own configuration, deleted with it
+//!   ([`redis`]); on PostgreSQL, in a schema of their own, dropped with it.
 //! - [`webdriver`] logs in and out in a real Chromium.
 //!
 //! # Examples
@@ -51,6 +53,7 @@ pub(crate) mod demo;
 mod error;
 mod macros;
 mod postgres;
+pub mod redis;
 mod reply;
 pub mod scenarios;
 mod visitor;

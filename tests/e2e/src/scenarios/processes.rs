@@ -97,7 +97,7 @@ pub async fn restart_keeps_logins(spec: &DemoSpec) {
 /// Backends without a database file leave the working directory alone.
 pub async fn database_url_forms(spec: &DemoSpec) {
     let config = config(spec);
-    if spec.backend.capabilities().storage != Storage::SqliteFile {
+    if spec.backend.storage() != Storage::SqliteFile {
         let (_demo, mut visitor) = start(&config).await;
         login(&mut visitor, NAME).await;
         assert_logged_in(&mut visitor, NAME, "after login").await;

@@ -1,8 +1,6 @@
 //! Stored values of the wrong type are the client's problem, never a 5xx: a counter a form
 //! made into text, a user name an older version of the app stored as a number.
 
-use clap::Parser;
-use demo_support::{session_manager, CommonArgs, Secret};
 use serde_json::json;
 use session_core::SessionError;
 
@@ -38,7 +36,7 @@ pub async fn a_text_counter_is_a_client_error(spec: &DemoSpec) {
 pub async fn a_number_as_user_name_is_not_a_server_error(spec: &DemoSpec) {
     let config = config(spec);
     let (_demo, mut visitor) = start(&config).await;
-    if spec.backend.capabilities().storage == Storage::Process {
+    if spec.backend.storage() == Storage::Process {
         let stored = visitor
             .post_form("/data", &[("key", "username"), ("value", "42")])
             .await
@@ -84,32 +82,15 @@ fn wrong_type_message(key: &str) -> String {
     .into_owned()
 }
 
-/// The demo's flags, as `demo_support` reads them.
-#[derive(Parser)]
-struct Flags {
-    #[command(flatten)]
-    common: CommonArgs,
-}
-
 /// A new session holding `key: value`, written in this process by the demo's own session
-/// code (`demo_support::session_manager`) for `config`'s backend, store and secret; its
-/// cookie value, as the demo would send it.
+/// code ([`DemoConfig::session_manager`]) for `config`'s backend, store, key prefix and
+/// secret; its cookie value, as the demo would send it.
 async fn session_written_elsewhere(
     config: &DemoConfig,
     key: &str,
     value: serde_json::Value,
 ) -> String {
-    let mut args = vec![
-        "demo".to_owned(),
-        "--backend".to_owned(),
-        config.spec().backend.flag().to_owned(),
-    ];
-    if let Some(url) = config.database_url() {
-        args.extend(["--database-url".to_owned(), url.to_owned()]);
-    }
-    let flags = Flags::try_parse_from(args).unwrap();
-    let secret = Secret::new(Some(config.secret_key())).unwrap();
-    let manager = session_manager(&flags.common, &secret).await.unwrap();
+    let manager = config.session_manager().await.unwrap();
     let request = manager.request(None);
     request.session().await.unwrap().insert(key, value).unwrap();
     let plan = request.finish().await.unwrap().unwrap();
