@@ -6,10 +6,13 @@
 use std::sync::Mutex;
 
 use redis::Commands as _;
-use session_core::adapter::{LazySession, SessionManager};
+// The kit's request helpers; not every test file uses every one.
+#[allow(unused_imports)]
+pub use session_conformance::requests::{finish, open};
+use session_core::adapter::SessionManager;
 use session_core::backend::{CookieUpdate, IntoSessionBackend};
 use session_core::clock::{ManualClock, Timestamp};
-use session_core::{Session, SessionConfig, SessionError};
+use session_core::SessionConfig;
 use session_redis::{FlaskSessionStore, RedisConfig, RedisStore};
 
 pub const REDIS_URL: &str = "redis://127.0.0.1:6379";
@@ -127,25 +130,6 @@ pub fn manager(
     SessionManager::new(backend, config)
         .unwrap()
         .with_clock(clock.clone())
-}
-
-/// A request carrying `cookie`, with its session loaded.
-pub async fn open(
-    manager: &SessionManager,
-    cookie: Option<&str>,
-) -> Result<(LazySession, Session), SessionError> {
-    let request = manager.request(cookie);
-    let session = request.session().await?;
-    Ok((request, session))
-}
-
-/// Saves a request's session; the cookie the response would carry.
-pub async fn finish(request: &LazySession) -> Result<CookieUpdate, SessionError> {
-    Ok(request
-        .finish()
-        .await?
-        .expect("a loaded session has a response plan")
-        .cookie)
 }
 
 /// The value of a cookie that is set.

@@ -6,6 +6,8 @@ use session_core::backend::{CookieUpdate, IntoSessionBackend};
 use session_core::clock::ManualClock;
 use session_core::{Session, SessionConfig};
 
+use crate::requests;
+
 /// A manager serving `backend` with `config`, reading time from `clock`.
 pub(crate) fn manager(
     backend: impl IntoSessionBackend,
@@ -17,22 +19,15 @@ pub(crate) fn manager(
         .with_clock(clock.clone())
 }
 
-/// A request carrying `cookie`, with its session loaded.
+/// A request carrying `cookie`, with its session loaded ([`requests::open`], panicking).
 pub(crate) async fn open(manager: &SessionManager, cookie: Option<&str>) -> (LazySession, Session) {
-    let request = manager.request(cookie);
-    let session = request.session().await.unwrap();
-    (request, session)
+    requests::open(manager, cookie).await.unwrap()
 }
 
 /// Ends a request whose session was loaded: saves it and returns the cookie the response
-/// would carry.
+/// would carry ([`requests::finish`], panicking).
 pub(crate) async fn finish(request: &LazySession) -> CookieUpdate {
-    request
-        .finish()
-        .await
-        .unwrap()
-        .expect("a loaded session has a response plan")
-        .cookie
+    requests::finish(request).await.unwrap()
 }
 
 /// A request that only reads: loads `cookie`, hands the session to `read`, and finishes.

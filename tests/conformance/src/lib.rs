@@ -58,6 +58,7 @@ mod faulty;
 mod harness;
 mod macros;
 pub mod record_store;
+pub mod requests;
 
 pub use crate::faulty::FaultyStore;
 pub use crate::harness::{BackendHarness, MemoryBackendHarness, MemoryHarness, StoreHarness};
