@@ -1,5 +1,6 @@
 //! How sessions are named, scoped and expired.
 
+use std::num::NonZeroUsize;
 use std::time::Duration;
 
 pub use cookie::SameSite;
@@ -65,6 +66,7 @@ pub struct SessionConfig {
     refresh: Refresh,
     keys: Option<AppKeys>,
     superseded_window: Duration,
+    max_sessions_per_principal: Option<NonZeroUsize>,
 }
 
 /// The app's key ring and the subkeys derived from it once, not on every request.
@@ -90,6 +92,7 @@ impl Default for SessionConfig {
             refresh: Refresh::Rolling,
             keys: None,
             superseded_window: DEFAULT_SUPERSEDED_WINDOW,
+            max_sessions_per_principal: None,
         }
     }
 }
@@ -162,6 +165,26 @@ impl SessionConfig {
     /// [`superseded_window`](Self::superseded_window)).
     pub fn with_superseded_window(mut self, window: Duration) -> Self {
         self.superseded_window = window;
+        self
+    }
+
+    /// Caps how many live sessions one principal may hold ("at most N devices"): the save
+    /// that ties a session to its principal
+    /// ([`Session::set_principal`](crate::Session::set_principal)) ends the principal's
+    /// least recently active sessions beyond `max`. Default: no cap. Needs a backend with
+    /// the per-user index.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::num::NonZeroUsize;
+    /// use session_core::SessionConfig;
+    ///
+    /// let config = SessionConfig::default().with_max_sessions_per_principal(NonZeroUsize::new(3));
+    /// assert_eq!(config.max_sessions_per_principal(), NonZeroUsize::new(3));
+    /// ```
+    pub fn with_max_sessions_per_principal(mut self, max: Option<NonZeroUsize>) -> Self {
+        self.max_sessions_per_principal = max;
         self
     }
 
@@ -343,6 +366,11 @@ impl SessionConfig {
     /// a new session whose cookie would log the user out. Default 60 s.
     pub fn superseded_window(&self) -> Duration {
         self.superseded_window
+    }
+
+    /// How many live sessions one principal may hold, if capped.
+    pub fn max_sessions_per_principal(&self) -> Option<NonZeroUsize> {
+        self.max_sessions_per_principal
     }
 
     /// A fresh, empty record for a session starting at `now`.

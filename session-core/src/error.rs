@@ -76,6 +76,16 @@ pub enum SessionError {
         "this session was replaced by a login a moment ago; the write was refused (reload and try again)"
     )]
     Superseded,
+    /// The backend cannot do what was asked by its nature: the per-user index on a cookie
+    /// backend (a cookie cannot be found, listed or ended from the server) or on a store
+    /// that shares its records with Flask-Session. Adapters answer 501 with the message.
+    #[error("{feature} is not available: {reason}")]
+    Unsupported {
+        /// What was asked for.
+        feature: &'static str,
+        /// Why, and what to use instead.
+        reason: &'static str,
+    },
     /// A backend could not encode the session into its cookie.
     #[error("session could not be encoded: {0}")]
     Encode(#[source] BoxError),
@@ -93,8 +103,8 @@ impl SessionError {
 
     /// The HTTP status every adapter answers with when this error ends a request: 413
     /// for [`SessionError::TooLarge`], 409 for [`SessionError::Superseded`], 422 for
-    /// [`SessionError::WrongType`], 503 when [`is_unavailable`](Self::is_unavailable), 500
-    /// otherwise.
+    /// [`SessionError::WrongType`], 501 for [`SessionError::Unsupported`], 503 when
+    /// [`is_unavailable`](Self::is_unavailable), 500 otherwise.
     ///
     /// # Examples
     ///
@@ -111,6 +121,7 @@ impl SessionError {
             Self::TooLarge { .. } => 413,
             Self::Superseded => 409,
             Self::WrongType { .. } => 422,
+            Self::Unsupported { .. } => 501,
             error if error.is_unavailable() => 503,
             _ => 500,
         }
@@ -130,6 +141,7 @@ impl SessionError {
                 )),
                 _ => Cow::Borrowed("The session cannot be used by this page."),
             },
+            501 => Cow::Owned(format!("Not implemented: {self}.")),
             503 => Cow::Borrowed("The session store is unavailable; please try again later."),
             _ => Cow::Borrowed("Internal error: the session could not be used."),
         }
@@ -147,6 +159,10 @@ pub enum StoreError {
     /// someone else changed or removed the session since it was loaded.
     #[error("the session record changed since it was loaded")]
     Conflict,
+    /// The store does not keep what was asked for (the per-user index, say); see
+    /// [`RecordStore::indexes_principals`](crate::store::RecordStore::indexes_principals).
+    #[error("the session store does not support {0}")]
+    Unsupported(&'static str),
     /// A stored record could not be decoded.
     #[error("a stored session record is corrupt: {0}")]
     Corrupt(#[source] BoxError),

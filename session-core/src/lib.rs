@@ -55,5 +55,7 @@ pub mod store;
 
 pub use crate::config::{ConfigError, Refresh, SameSite, SessionConfig};
 pub use crate::error::SessionError;
-pub use crate::session::{Flash, Session, SessionKey};
+pub use crate::session::{
+    Flash, InvalidSessionHandle, LiveSession, Principal, Session, SessionHandle, SessionKey,
+};
 pub use crate::settings::{SessionSettings, SettingsError, ENV_PREFIX};

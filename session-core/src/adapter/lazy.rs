@@ -8,9 +8,9 @@ use std::sync::{Arc, Mutex, PoisonError, Weak};
 use tokio::sync::OnceCell;
 
 use super::{ResponsePlan, SessionManager};
-use crate::backend::{BoxedState, Context, Outcome, SessionBackend};
-use crate::session::Committer;
-use crate::{Session, SessionError};
+use crate::backend::{BoxedState, Context, CookieUpdate, Outcome, SessionBackend};
+use crate::session::Host;
+use crate::{LiveSession, Session, SessionError, SessionHandle};
 
 /// One request's session: loaded by the first handler extractor (or guard) that asks for
 /// it, shared by later ones, and saved once: by the adapter after the handler, or earlier
@@ -115,8 +115,8 @@ impl LazySession {
             state: Mutex::new(Some(loaded.state)),
             committed: Mutex::new(None),
         });
-        let committer: Weak<dyn Committer> = Arc::downgrade(&slot) as Weak<Slot>;
-        slot.session.attach(committer);
+        let host: Weak<dyn Host> = Arc::downgrade(&slot) as Weak<Slot>;
+        slot.session.attach(host, loaded.handle);
         Ok(slot)
     }
 }
@@ -144,6 +144,9 @@ impl Slot {
         if let Some(record) = saved.record {
             self.session.show_stored(record);
         }
+        if saved.handle.is_some() || saved.cookie == CookieUpdate::Remove {
+            self.session.show_handle(saved.handle);
+        }
         // One instant for the deadline the backend set and the Max-Age counted from it.
         let set_cookie = manager.set_cookie(&saved.cookie, now);
         Ok(Some(ResponsePlan {
@@ -155,14 +158,35 @@ impl Slot {
     }
 }
 
-impl Committer for Slot {
-    fn commit(&self) -> Pin<Box<dyn Future<Output = Result<(), SessionError>> + Send + '_>> {
+type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
+
+impl Host for Slot {
+    fn commit(&self) -> BoxFuture<'_, Result<(), SessionError>> {
         Box::pin(async move {
             if let Some(plan) = self.save().await? {
                 *lock(&self.committed) = Some(plan);
             }
             Ok(())
         })
+    }
+
+    fn indexes_principals(&self) -> bool {
+        self.manager.capabilities().per_user_index
+    }
+
+    fn sessions_of<'a>(
+        &'a self,
+        principal: &'a str,
+    ) -> BoxFuture<'a, Result<Vec<LiveSession>, SessionError>> {
+        Box::pin(self.manager.sessions_of(principal))
+    }
+
+    fn revoke<'a>(
+        &'a self,
+        principal: &'a str,
+        handles: &'a [SessionHandle],
+    ) -> BoxFuture<'a, Result<u64, SessionError>> {
+        Box::pin(self.manager.revoke(principal, handles))
     }
 }
 

@@ -57,10 +57,10 @@ pub use self::failure::{error_chain, ErrorResponse, LogLevel};
 pub use self::lazy::LazySession;
 pub use self::response::{HeaderOp, ResponsePlan};
 use crate::backend::{
-    BoxedBackend, Capabilities, CookieUpdate, IntoSessionBackend, SessionBackend,
+    BoxedBackend, Capabilities, Context, CookieUpdate, IntoSessionBackend, SessionBackend,
 };
 use crate::clock::{Clock, SystemClock, Timestamp};
-use crate::{ConfigError, SessionConfig};
+use crate::{ConfigError, LiveSession, SessionConfig, SessionError, SessionHandle};
 
 /// A backend, its configuration and the clock, with the steps an adapter runs around a
 /// handler: find the cookie, load lazily, save, and turn the result into headers.
@@ -186,6 +186,84 @@ impl SessionManager {
         let mut cookie = self.session_cookie(String::new(), None, Timestamp::from_unix_millis(0));
         cookie.make_removal();
         cookie
+    }
+
+    // ---- the per-user index, for code outside a request (an admin page, a password
+    // change) ----
+
+    /// The live sessions of `principal`, most recently active first (none marked
+    /// current: the manager is nobody's request). A request's own view, with its session
+    /// marked, is [`Session::live_sessions`](crate::Session::live_sessions).
+    ///
+    /// # Errors
+    ///
+    /// [`SessionError::Unsupported`] when the backend keeps no per-user index
+    /// ([`Capabilities::per_user_index`]); the store's error when it fails.
+    pub async fn sessions_of(&self, principal: &str) -> Result<Vec<LiveSession>, SessionError> {
+        let cx = Context::new(self.config(), self.now());
+        let mut sessions = self.inner.backend.sessions_of(principal, cx).await?;
+        sessions.sort_by_key(|session| std::cmp::Reverse(session.last_active));
+        Ok(sessions)
+    }
+
+    /// Ends the sessions of `principal` named by `handles`, in every process sharing the
+    /// store; returns how many were ended.
+    ///
+    /// # Errors
+    ///
+    /// As [`sessions_of`](Self::sessions_of).
+    pub async fn revoke(
+        &self,
+        principal: &str,
+        handles: &[SessionHandle],
+    ) -> Result<u64, SessionError> {
+        let cx = Context::new(self.config(), self.now());
+        self.inner.backend.revoke(principal, handles, cx).await
+    }
+
+    /// Ends every session of `principal` ("log out everywhere", a password change, an
+    /// account locked by an administrator); returns how many were ended.
+    ///
+    /// # Errors
+    ///
+    /// As [`sessions_of`](Self::sessions_of).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use session_core::adapter::SessionManager;
+    /// use session_core::store::MemoryStore;
+    /// use session_core::{Principal, SessionConfig};
+    ///
+    /// # tokio::runtime::Builder::new_current_thread().build()?.block_on(async {
+    /// let manager = SessionManager::new(MemoryStore::default(), SessionConfig::default())?;
+    /// let mut cookies = Vec::new();
+    /// for _ in 0..2 {
+    ///     let request = manager.request(None);
+    ///     request.session().await?.set_principal(Principal::new("ada"))?;
+    ///     let plan = request.finish().await?.ok_or("loaded")?;
+    ///     cookies.push(plan.cookie_value().ok_or("a new session sets a cookie")?.to_owned());
+    /// }
+    /// assert_eq!(manager.revoke_all("ada").await?, 2);
+    /// // Both browsers are anonymous from their next request on.
+    /// for cookie in &cookies {
+    ///     assert!(manager.request(Some(cookie)).session().await?.principal().is_none());
+    /// }
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// # })?;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub async fn revoke_all(&self, principal: &str) -> Result<u64, SessionError> {
+        let handles: Vec<SessionHandle> = self
+            .sessions_of(principal)
+            .await?
+            .into_iter()
+            .map(|session| session.handle)
+            .collect();
+        if handles.is_empty() {
+            return Ok(0);
+        }
+        self.revoke(principal, &handles).await
     }
 
     pub(crate) fn backend(&self) -> &BoxedBackend {

@@ -7,7 +7,7 @@ use std::sync::Arc;
 
 use super::SessionBackend;
 use super::{Capabilities, Context, IntoSessionBackend, Loaded, Outcome, Saved};
-use crate::{ConfigError, SessionConfig, SessionError};
+use crate::{ConfigError, LiveSession, SessionConfig, SessionError, SessionHandle};
 
 type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
 
@@ -102,6 +102,23 @@ impl SessionBackend for BoxedBackend {
         self.inner.dyn_capabilities()
     }
 
+    async fn sessions_of(
+        &self,
+        principal: &str,
+        cx: Context<'_>,
+    ) -> Result<Vec<LiveSession>, SessionError> {
+        self.inner.dyn_sessions_of(principal, cx).await
+    }
+
+    async fn revoke(
+        &self,
+        principal: &str,
+        handles: &[SessionHandle],
+        cx: Context<'_>,
+    ) -> Result<u64, SessionError> {
+        self.inner.dyn_revoke(principal, handles, cx).await
+    }
+
     fn check(&self, config: &SessionConfig) -> Result<(), ConfigError> {
         self.inner.dyn_check(config)
     }
@@ -130,6 +147,19 @@ trait DynBackend: Send + Sync + 'static {
 
     fn dyn_capabilities(&self) -> Capabilities;
 
+    fn dyn_sessions_of<'a>(
+        &'a self,
+        principal: &'a str,
+        cx: Context<'a>,
+    ) -> BoxFuture<'a, Result<Vec<LiveSession>, SessionError>>;
+
+    fn dyn_revoke<'a>(
+        &'a self,
+        principal: &'a str,
+        handles: &'a [SessionHandle],
+        cx: Context<'a>,
+    ) -> BoxFuture<'a, Result<u64, SessionError>>;
+
     fn dyn_check(&self, config: &SessionConfig) -> Result<(), ConfigError>;
 }
 
@@ -152,6 +182,23 @@ impl<B: SessionBackend> DynBackend for B {
 
     fn dyn_capabilities(&self) -> Capabilities {
         self.capabilities()
+    }
+
+    fn dyn_sessions_of<'a>(
+        &'a self,
+        principal: &'a str,
+        cx: Context<'a>,
+    ) -> BoxFuture<'a, Result<Vec<LiveSession>, SessionError>> {
+        Box::pin(self.sessions_of(principal, cx))
+    }
+
+    fn dyn_revoke<'a>(
+        &'a self,
+        principal: &'a str,
+        handles: &'a [SessionHandle],
+        cx: Context<'a>,
+    ) -> BoxFuture<'a, Result<u64, SessionError>> {
+        Box::pin(self.revoke(principal, handles, cx))
     }
 
     fn dyn_check(&self, config: &SessionConfig) -> Result<(), ConfigError> {

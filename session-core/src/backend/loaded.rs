@@ -6,7 +6,7 @@ use std::sync::Arc;
 use super::{CookieUpdate, Lifecycle};
 use crate::session::ChangeSet;
 use crate::store::Record;
-use crate::SessionError;
+use crate::{SessionError, SessionHandle};
 
 /// A backend's check that a session still fits it, run on every write; a failing write is
 /// undone and its error returned to the handler.
@@ -34,6 +34,7 @@ pub struct Loaded<S> {
     pub(crate) record: Record,
     pub(crate) lifecycle: Lifecycle,
     pub(crate) size_limit: Option<SizeLimit>,
+    pub(crate) handle: Option<SessionHandle>,
     pub(crate) state: S,
 }
 
@@ -44,6 +45,7 @@ impl<S> Loaded<S> {
             record,
             lifecycle: Lifecycle::Loaded,
             size_limit: None,
+            handle: None,
             state,
         }
     }
@@ -55,6 +57,7 @@ impl<S> Loaded<S> {
             record,
             lifecycle: Lifecycle::New,
             size_limit: None,
+            handle: None,
             state,
         }
     }
@@ -66,6 +69,7 @@ impl<S> Loaded<S> {
             record,
             lifecycle: Lifecycle::Superseded,
             size_limit: None,
+            handle: None,
             state,
         }
     }
@@ -73,6 +77,13 @@ impl<S> Loaded<S> {
     /// Sets the check every write must pass (a cookie's size limit, say).
     pub fn with_size_limit(mut self, limit: SizeLimit) -> Self {
         self.size_limit = Some(limit);
+        self
+    }
+
+    /// Names the stored session this is, for the per-user index: the request that loaded
+    /// it is the [`current`](crate::LiveSession::current) one in its principal's list.
+    pub fn with_handle(mut self, handle: SessionHandle) -> Self {
+        self.handle = Some(handle);
         self
     }
 
@@ -98,6 +109,7 @@ impl<S> Loaded<S> {
             record: self.record,
             lifecycle: self.lifecycle,
             size_limit: self.size_limit,
+            handle: self.handle,
             state: f(self.state),
         }
     }
@@ -132,6 +144,9 @@ pub struct Saved {
     /// newer record); `None` when the handler's own view is what was stored, or nothing
     /// is stored.
     pub record: Option<Record>,
+    /// The handle of the session under its new id, when the save gave it one (created or
+    /// renamed it), for the per-user index.
+    pub handle: Option<SessionHandle>,
 }
 
 impl Saved {
@@ -140,7 +155,14 @@ impl Saved {
         Self {
             cookie,
             record: None,
+            handle: None,
         }
+    }
+
+    /// A save that stored the session under a new id named by `handle`.
+    pub fn with_handle(mut self, handle: SessionHandle) -> Self {
+        self.handle = Some(handle);
+        self
     }
 
     /// A save that stored `record`.

@@ -75,9 +75,10 @@ pub use self::boxed::{BoxedBackend, BoxedState};
 pub use self::lifecycle::Lifecycle;
 pub use self::loaded::{Loaded, Outcome, Saved, SizeLimit};
 use crate::clock::Timestamp;
+use crate::session::index_unsupported;
 pub use crate::session::ChangeSet;
 use crate::store::Record;
-use crate::{ConfigError, SessionConfig, SessionError};
+use crate::{ConfigError, LiveSession, SessionConfig, SessionError, SessionHandle};
 
 /// What a backend is handed on every call: the configuration, and the current time read
 /// once from the manager's [`Clock`](crate::clock::Clock).
@@ -145,6 +146,38 @@ pub trait SessionBackend: Send + Sync + 'static {
     /// What this backend can and cannot do, for the conformance kit and for users.
     fn capabilities(&self) -> Capabilities;
 
+    /// The live sessions of `principal` (the per-user index), none of them marked
+    /// current: the caller knows which one is its own.
+    ///
+    /// # Errors
+    ///
+    /// [`SessionError::Unsupported`] from a backend without the index (the default); the
+    /// store's error when it fails.
+    fn sessions_of(
+        &self,
+        principal: &str,
+        cx: Context<'_>,
+    ) -> impl Future<Output = Result<Vec<LiveSession>, SessionError>> + Send {
+        let _ = (principal, cx);
+        async { Err(index_unsupported()) }
+    }
+
+    /// Ends the sessions of `principal` named by `handles` (handles of other principals'
+    /// sessions end nothing); returns how many were ended.
+    ///
+    /// # Errors
+    ///
+    /// As [`sessions_of`](Self::sessions_of).
+    fn revoke(
+        &self,
+        principal: &str,
+        handles: &[SessionHandle],
+        cx: Context<'_>,
+    ) -> impl Future<Output = Result<u64, SessionError>> + Send {
+        let _ = (principal, handles, cx);
+        async { Err(index_unsupported()) }
+    }
+
     /// Checks that the backend can work with `config` (a cookie backend needs keys), when
     /// a manager is built, so a missing setting fails at start-up, not on a request.
     ///
@@ -178,6 +211,23 @@ impl<B: SessionBackend> SessionBackend for Arc<B> {
 
     fn capabilities(&self) -> Capabilities {
         (**self).capabilities()
+    }
+
+    fn sessions_of(
+        &self,
+        principal: &str,
+        cx: Context<'_>,
+    ) -> impl Future<Output = Result<Vec<LiveSession>, SessionError>> + Send {
+        (**self).sessions_of(principal, cx)
+    }
+
+    fn revoke(
+        &self,
+        principal: &str,
+        handles: &[SessionHandle],
+        cx: Context<'_>,
+    ) -> impl Future<Output = Result<u64, SessionError>> + Send {
+        (**self).revoke(principal, handles, cx)
     }
 
     fn check(&self, config: &SessionConfig) -> Result<(), ConfigError> {
@@ -235,15 +285,20 @@ pub struct Capabilities {
     pub merges_concurrent_writes: bool,
     /// The largest session the backend can hold, in its own encoding.
     pub max_session_bytes: Option<usize>,
+    /// Sessions can be tied to a principal, listed and ended by principal
+    /// ([`Session::set_principal`](crate::Session::set_principal)).
+    pub per_user_index: bool,
 }
 
 impl Capabilities {
-    /// A server-side store: revocable, merging, limited to `max_session_bytes`.
+    /// A server-side store: revocable, merging, limited to `max_session_bytes`; no
+    /// per-user index unless [`with_per_user_index`](Self::with_per_user_index) says so.
     pub const fn server_side(max_session_bytes: Option<usize>) -> Self {
         Self {
             server_side_revocation: true,
             merges_concurrent_writes: true,
             max_session_bytes,
+            per_user_index: false,
         }
     }
 
@@ -253,7 +308,15 @@ impl Capabilities {
             server_side_revocation: false,
             merges_concurrent_writes: false,
             max_session_bytes: Some(max_cookie_bytes),
+            per_user_index: false,
         }
+    }
+
+    /// The same capabilities, with the per-user index or without.
+    #[must_use]
+    pub const fn with_per_user_index(mut self, per_user_index: bool) -> Self {
+        self.per_user_index = per_user_index;
+        self
     }
 }
 

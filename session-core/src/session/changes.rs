@@ -142,6 +142,15 @@ impl ChangeSet {
         Ok(())
     }
 
+    /// Whether the request tied the session to a principal
+    /// ([`Session::set_principal`](crate::Session::set_principal)): the save that enforces
+    /// the cap on a principal's sessions.
+    pub fn ties_principal(&self) -> bool {
+        self.changes
+            .iter()
+            .any(|change| matches!(change, Change::Insert(key, _) if key == super::PRINCIPAL_KEY))
+    }
+
     pub(crate) fn push(&mut self, change: Change) {
         self.changes.push(change);
     }

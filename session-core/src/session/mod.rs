@@ -4,7 +4,9 @@
 
 mod changes;
 mod flash;
+mod index;
 mod key;
+mod principal;
 mod saving;
 
 use std::fmt;
@@ -21,7 +23,9 @@ use self::changes::{Change, UpdateFn, FLASHES_KEY};
 
 pub use self::flash::Flash;
 pub use self::key::SessionKey;
-pub(crate) use self::saving::Committer;
+pub(crate) use self::principal::{index_unsupported, PRINCIPAL_KEY};
+pub use self::principal::{InvalidSessionHandle, LiveSession, Principal, SessionHandle};
+pub(crate) use self::saving::Host;
 #[cfg(test)]
 use self::saving::Taken;
 use crate::backend::{Lifecycle, SizeLimit};
@@ -77,9 +81,11 @@ struct State {
     accessed: bool,
     saved: bool,
     size_limit: Option<SizeLimit>,
-    /// The request this session belongs to, for [`Session::commit`]; weak, because the
-    /// request holds the session.
-    committer: Option<Weak<dyn Committer>>,
+    /// The request this session belongs to, for [`Session::commit`] and the per-user
+    /// index; weak, because the request holds the session.
+    host: Option<Weak<dyn Host>>,
+    /// The public handle of the stored session this is, if it is stored.
+    handle: Option<SessionHandle>,
 }
 
 /// A new, empty session that belongs to no request and no backend: for unit tests of code
@@ -284,9 +290,8 @@ impl Session {
     /// As the save at the end of a request: a store that is down, a session too large, a
     /// write on a session a login just replaced ([`SessionError::Superseded`]).
     pub async fn commit(&self) -> Result<(), SessionError> {
-        let committer = self.lock().committer.as_ref().and_then(Weak::upgrade);
-        match committer {
-            Some(committer) => committer.commit().await,
+        match self.host() {
+            Some(host) => host.commit().await,
             None => Ok(()),
         }
     }

@@ -7,14 +7,31 @@ use std::pin::Pin;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError, Weak};
 
 use super::changes::Change;
-use super::{ChangeSet, Session, State};
+use super::{ChangeSet, LiveSession, Session, SessionHandle, State};
 use crate::backend::{Lifecycle, SizeLimit};
 use crate::store::Record;
 use crate::SessionError;
 
-/// What saves a session before its request ends: the request's slot in the manager.
-pub(crate) trait Committer: Send + Sync {
-    fn commit(&self) -> Pin<Box<dyn Future<Output = Result<(), SessionError>> + Send + '_>>;
+type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
+
+/// What a session reaches through its request's slot in the manager: an early save, and
+/// the backend's per-user index.
+pub(crate) trait Host: Send + Sync {
+    fn commit(&self) -> BoxFuture<'_, Result<(), SessionError>>;
+
+    /// Whether the backend keeps the per-user index.
+    fn indexes_principals(&self) -> bool;
+
+    fn sessions_of<'a>(
+        &'a self,
+        principal: &'a str,
+    ) -> BoxFuture<'a, Result<Vec<LiveSession>, SessionError>>;
+
+    fn revoke<'a>(
+        &'a self,
+        principal: &'a str,
+        handles: &'a [SessionHandle],
+    ) -> BoxFuture<'a, Result<u64, SessionError>>;
 }
 
 /// What the manager takes from a finished request's session.
@@ -39,14 +56,23 @@ impl Session {
                 accessed: false,
                 saved: false,
                 size_limit,
-                committer: None,
+                host: None,
+                handle: None,
             })),
         }
     }
 
-    /// Ties the session to the request that will save it, for [`Session::commit`].
-    pub(crate) fn attach(&self, committer: Weak<dyn Committer>) {
-        self.lock().committer = Some(committer);
+    /// Ties the session to the request that will save it (for [`Session::commit`] and the
+    /// per-user index); `handle` names the stored session the request loaded, if any.
+    pub(crate) fn attach(&self, host: Weak<dyn Host>, handle: Option<SessionHandle>) {
+        let mut state = self.lock();
+        state.host = Some(host);
+        state.handle = handle;
+    }
+
+    /// The request's host, while the request lives.
+    pub(super) fn host(&self) -> Option<Arc<dyn Host>> {
+        self.lock().host.as_ref().and_then(Weak::upgrade)
     }
 
     /// Takes what the request did, once; later writes through clones of this handle fail
@@ -65,6 +91,12 @@ impl Session {
     /// After a save: reads show `record`, what the store now holds.
     pub(crate) fn show_stored(&self, record: Record) {
         self.lock().record = record;
+    }
+
+    /// After a save: the stored session's handle, when the save gave it a new id (`None`
+    /// after a removal).
+    pub(crate) fn show_handle(&self, handle: Option<SessionHandle>) {
+        self.lock().handle = handle;
     }
 
     pub(super) fn lock(&self) -> MutexGuard<'_, State> {

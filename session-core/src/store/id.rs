@@ -160,6 +160,27 @@ impl StorageKey {
         }
     }
 
+    /// A hashed key as a store wrote it out ([`as_str`](Self::as_str)): 64 lowercase hex
+    /// digits. For stores that read keys back from an index; `None` for anything else.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use session_core::store::{SessionId, StorageKey};
+    ///
+    /// let key = StorageKey::hashed(&SessionId::generate()?);
+    /// assert_eq!(StorageKey::parse_hashed(key.as_str()), Some(key));
+    /// assert_eq!(StorageKey::parse_hashed("session:raw-id"), None);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn parse_hashed(text: &str) -> Option<Self> {
+        let hex = text.len() == 64 && text.bytes().all(|b| HEX.contains(&b));
+        hex.then(|| Self {
+            text: text.to_owned(),
+            holds_raw_id: false,
+        })
+    }
+
     /// The key as text, for the store to use as its row key or key suffix.
     pub fn as_str(&self) -> &str {
         &self.text

@@ -1,6 +1,6 @@
 //! An in-process server-side store.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
 use async_trait::async_trait;
@@ -55,6 +55,9 @@ pub struct MemoryStore {
 
 struct Inner {
     records: HashMap<StorageKey, Entry>,
+    /// The per-user index: each principal's keys, kept in step with `records` under the
+    /// same lock.
+    by_principal: HashMap<String, HashSet<StorageKey>>,
     capacity: usize,
     byte_budget: usize,
     bytes: usize,
@@ -78,6 +81,7 @@ impl MemoryStore {
         Self {
             inner: Arc::new(Mutex::new(Inner {
                 records: HashMap::new(),
+                by_principal: HashMap::new(),
                 capacity: capacity.max(1),
                 byte_budget: DEFAULT_BYTE_BUDGET,
                 bytes: 0,
@@ -127,32 +131,49 @@ impl Inner {
     }
 
     fn insert(&mut self, key: StorageKey, record: &Record) {
+        self.remove(&key);
         let size = json_len(&record.data) + key.as_str().len() + RECORD_OVERHEAD;
         self.bytes += size;
-        let old = self.records.insert(
+        if let Some(principal) = record.principal() {
+            self.by_principal
+                .entry(principal.to_owned())
+                .or_default()
+                .insert(key.clone());
+        }
+        self.records.insert(
             key,
             Entry {
                 record: record.clone(),
                 size,
             },
         );
-        if let Some(old) = old {
-            self.bytes -= old.size;
-        }
     }
 
     fn remove(&mut self, key: &StorageKey) -> Option<Record> {
         let entry = self.records.remove(key)?;
         self.bytes -= entry.size;
+        if let Some(principal) = entry.record.principal() {
+            if let Some(keys) = self.by_principal.get_mut(principal) {
+                keys.remove(key);
+                if keys.is_empty() {
+                    self.by_principal.remove(principal);
+                }
+            }
+        }
         Some(entry.record)
     }
 
     fn purge_expired(&mut self, now: Timestamp) -> u64 {
-        let before = self.records.len();
-        self.records
-            .retain(|_, entry| !entry.record.is_expired_at(now));
-        self.bytes = self.records.values().map(|entry| entry.size).sum();
-        (before - self.records.len()) as u64
+        let expired: Vec<StorageKey> = self
+            .records
+            .iter()
+            .filter(|(_, entry)| entry.record.is_expired_at(now))
+            .map(|(key, _)| key.clone())
+            .collect();
+        for key in &expired {
+            self.remove(key);
+        }
+        expired.len() as u64
     }
 
     /// Makes room for a record of `incoming` bytes: expired records first, then the ones
@@ -295,6 +316,22 @@ impl RecordStore for MemoryStore {
 
     async fn delete_expired(&self, now: Timestamp) -> Result<u64, StoreError> {
         Ok(self.lock().purge_expired(now))
+    }
+
+    fn indexes_principals(&self) -> bool {
+        true
+    }
+
+    async fn sessions_of(
+        &self,
+        principal: &str,
+        now: Timestamp,
+    ) -> Result<Vec<(StorageKey, Record)>, StoreError> {
+        let inner = self.lock();
+        let keys = inner.by_principal.get(principal).into_iter().flatten();
+        Ok(keys
+            .filter_map(|key| Some((key.clone(), inner.live(key, now)?.clone())))
+            .collect())
     }
 }
 

@@ -116,6 +116,31 @@ pub trait RecordStore: Send + Sync + 'static {
     /// Removes every record expired at `now` and returns how many it removed.
     async fn delete_expired(&self, now: Timestamp) -> Result<u64, StoreError>;
 
+    /// Whether this store keeps the per-user index: every live record whose
+    /// [`Record::principal`] is set is findable by [`sessions_of`](Self::sessions_of), and
+    /// leaves the index when it is deleted, renamed away from or expires. Kept in the same
+    /// transaction (or script) as the write that sets it, so no session escapes
+    /// "log out everywhere". `false` by default; the conformance kit checks the claim both
+    /// ways.
+    fn indexes_principals(&self) -> bool {
+        false
+    }
+
+    /// The live records (at `now`) tied to `principal`, with their keys, found through the
+    /// index: never a scan of every session.
+    ///
+    /// # Errors
+    ///
+    /// [`StoreError::Unsupported`] from a store that does not keep the index (the default).
+    async fn sessions_of(
+        &self,
+        principal: &str,
+        now: Timestamp,
+    ) -> Result<Vec<(StorageKey, Record)>, StoreError> {
+        let _ = (principal, now);
+        Err(StoreError::Unsupported("the per-user index"))
+    }
+
     /// How [`ServerSide`] derives this store's keys from session ids:
     /// hashed, unless the store shares records with Flask-Session and must see raw ids.
     /// Declared by the store, so a compatibility store cannot be wrapped the wrong way.
@@ -173,6 +198,16 @@ impl<S: RecordStore + ?Sized> RecordStore for Arc<S> {
     }
     async fn delete_expired(&self, now: Timestamp) -> Result<u64, StoreError> {
         (**self).delete_expired(now).await
+    }
+    fn indexes_principals(&self) -> bool {
+        (**self).indexes_principals()
+    }
+    async fn sessions_of(
+        &self,
+        principal: &str,
+        now: Timestamp,
+    ) -> Result<Vec<(StorageKey, Record)>, StoreError> {
+        (**self).sessions_of(principal, now).await
     }
     fn key_scheme(&self) -> KeyScheme {
         (**self).key_scheme()

@@ -60,6 +60,29 @@ impl Record {
             .map(std::time::Duration::from_millis)
     }
 
+    /// The principal the session is tied to
+    /// ([`Session::set_principal`](crate::Session::set_principal)), if any: what a store
+    /// that keeps the per-user index indexes the record under.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use serde_json::json;
+    /// use session_core::clock::Timestamp;
+    /// use session_core::store::Record;
+    ///
+    /// let mut record = Record::new(Timestamp::from_unix_millis(0), Timestamp::from_unix_millis(1));
+    /// assert_eq!(record.principal(), None);
+    /// record.data.insert("_principal".into(), json!({"name": "ada"}));
+    /// assert_eq!(record.principal(), Some("ada"));
+    /// ```
+    pub fn principal(&self) -> Option<&str> {
+        self.data
+            .get(crate::session::PRINCIPAL_KEY)?
+            .get("name")?
+            .as_str()
+    }
+
     /// Whether the record's server-side deadline has passed at `now`.
     pub fn is_expired_at(&self, now: Timestamp) -> bool {
         now >= self.expires_at

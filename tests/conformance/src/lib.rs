@@ -23,6 +23,10 @@
 //!   [`Capabilities`](session_core::backend::Capabilities): the check then asserts the
 //!   declared limitation really is there, so nothing is skipped silently and nothing is
 //!   claimed falsely.
+//! - [`index`] checks the per-user index of any backend (tie, list, revoke, cap, expiry,
+//!   other processes, racing logins), held to its declared
+//!   [`Capabilities::per_user_index`](session_core::backend::Capabilities::per_user_index)
+//!   both ways.
 //! - [`FaultyStore`] wraps a store and fails on demand, for checks of what an outage does.
 //!
 //! No check sleeps and none measures how long anything took: each check reads time from
@@ -56,6 +60,7 @@ mod concurrent;
 mod drive;
 mod faulty;
 mod harness;
+pub mod index;
 mod macros;
 pub mod record_store;
 pub mod requests;

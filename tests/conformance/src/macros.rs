@@ -24,11 +24,12 @@ macro_rules! record_store_tests {
             ids_are_stored_hashed,
             concurrent_updates_all_survive,
             store_errors_surface_as_errors,
+            principal_index_follows_every_write,
         ]);
     };
 }
 
-/// Expands every [`backend`](crate::backend) check into a
+/// Expands every [`backend`](crate::backend) and [`index`](crate::index) check into a
 /// `#[tokio::test(flavor = "multi_thread")]`, building the harness from `$harness` in each.
 ///
 /// ```
@@ -51,6 +52,16 @@ macro_rules! backend_tests {
             absolute_timeout_ends_active_sessions,
             concurrent_updates,
             oversized_writes_are_refused,
+        ]);
+        $crate::__checks!($harness, index: [
+            per_user_index_matches_the_declaration,
+            a_principal_lists_its_sessions,
+            revoke_one_others_and_all,
+            the_cap_ends_the_least_recently_active,
+            expired_sessions_leave_the_list,
+            regeneration_keeps_the_tie,
+            revocation_reaches_every_process,
+            racing_logins_and_revocations_lose_nothing,
         ]);
     };
 }

@@ -551,3 +551,114 @@ async fn faulty_store_fails_loudly<H: StoreHarness>(harness: &H) {
         "the failed write must not half-apply"
     );
 }
+
+/// The per-user index follows every write: [`RecordStore::sessions_of`] finds exactly the
+/// live records tied to a principal after create, save (retied or untied), change of key,
+/// delete and expiry. A store that does not declare the index
+/// ([`RecordStore::indexes_principals`]) must say so when asked to list.
+pub async fn principal_index_follows_every_write<H: StoreHarness>(harness: &H) {
+    let store = harness.store().await;
+    let clock = ManualClock::starting_now();
+    let now = clock.now();
+    if !store.indexes_principals() {
+        let listed = store.sessions_of("ada", now).await;
+        assert!(
+            matches!(listed, Err(StoreError::Unsupported(_))),
+            "a store that declares no per-user index must refuse to list, got {listed:?}"
+        );
+        return;
+    }
+    let tied = |name: &str, version: u64| {
+        let mut record = record_with(now, json!({"_principal": {"name": name}, "n": version}));
+        record.version = version;
+        record
+    };
+    let listed = |principal: &'static str| {
+        let store = &store;
+        let clock = &clock;
+        async move {
+            let mut found: Vec<(String, Record)> = store
+                .sessions_of(principal, clock.now())
+                .await
+                .unwrap()
+                .into_iter()
+                .map(|(key, record)| (key.as_str().to_owned(), record))
+                .collect();
+            found.sort_by(|a, b| a.0.cmp(&b.0));
+            found
+        }
+    };
+    let keys = |found: &[(String, Record)]| -> Vec<String> {
+        found.iter().map(|(key, _)| key.clone()).collect()
+    };
+    let sorted = |mut keys: Vec<&StorageKey>| -> Vec<String> {
+        keys.sort_by(|a, b| a.as_str().cmp(b.as_str()));
+        keys.into_iter()
+            .map(|key| key.as_str().to_owned())
+            .collect()
+    };
+
+    let (a, b, c, d) = (new_key(), new_key(), new_key(), new_key());
+    store.create(&a, &tied("ada", 1), now).await.unwrap();
+    store.create(&b, &tied("ada", 1), now).await.unwrap();
+    store.create(&c, &tied("bob", 1), now).await.unwrap();
+    store
+        .create(&d, &record_with(now, json!({"n": 1})), now)
+        .await
+        .unwrap();
+    let found = listed("ada").await;
+    assert_eq!(keys(&found), sorted(vec![&a, &b]), "both of ada's sessions");
+    assert_eq!(
+        found
+            .iter()
+            .find(|(key, _)| key == a.as_str())
+            .map(|(_, r)| r),
+        Some(&tied("ada", 1)),
+        "listed records are the stored records"
+    );
+    assert_eq!(keys(&listed("bob").await), sorted(vec![&c]));
+
+    // Untied by a save, retied to another principal by a save.
+    store
+        .save(&b, &record_with(now, json!({"n": 2})), 1, now)
+        .await
+        .unwrap();
+    assert_eq!(keys(&listed("ada").await), sorted(vec![&a]), "untied");
+    store.save(&c, &tied("ada", 2), 1, now).await.unwrap();
+    assert_eq!(keys(&listed("ada").await), sorted(vec![&a, &c]), "retied");
+    assert!(
+        listed("bob").await.is_empty(),
+        "bob's entry left with the tie"
+    );
+
+    // Renamed: the entry follows the key.
+    let a2 = new_key();
+    store
+        .change_key(&a, &a2, &tied("ada", 2), 1, now)
+        .await
+        .unwrap();
+    assert_eq!(keys(&listed("ada").await), sorted(vec![&a2, &c]), "renamed");
+
+    // Deleted.
+    store.delete(&c).await.unwrap();
+    assert_eq!(keys(&listed("ada").await), sorted(vec![&a2]), "deleted");
+
+    // Expired: gone from the list at its deadline, and after delete_expired.
+    let mut short = tied("ada", 1);
+    short.expires_at = now.saturating_add(MINUTE);
+    let e = new_key();
+    store.create(&e, &short, now).await.unwrap();
+    assert_eq!(keys(&listed("ada").await), sorted(vec![&a2, &e]));
+    clock.advance(2 * MINUTE);
+    assert_eq!(keys(&listed("ada").await), sorted(vec![&a2]), "expired");
+    store.delete_expired(clock.now()).await.unwrap();
+    assert_eq!(keys(&listed("ada").await), sorted(vec![&a2]));
+
+    // Touched: still listed past its first deadline.
+    store
+        .touch(&a2, clock.now(), clock.now().saturating_add(2 * HOUR))
+        .await
+        .unwrap();
+    clock.advance(90 * MINUTE);
+    assert_eq!(keys(&listed("ada").await), sorted(vec![&a2]), "touched");
+}

@@ -4,6 +4,7 @@
 
 mod backoff;
 mod id_cookie;
+mod index;
 mod locks;
 mod save;
 
@@ -20,7 +21,8 @@ use crate::backend::{
     Capabilities, Context, CookieUpdate, IntoSessionBackend, Lifecycle, Loaded, Outcome, Saved,
     SessionBackend, SizeLimit,
 };
-use crate::{SessionConfig, SessionError};
+use crate::clock::Timestamp;
+use crate::{LiveSession, SessionConfig, SessionError, SessionHandle};
 
 /// How many times a save is tried against concurrent writers before giving up. Inside one
 /// process requests on a session are serialised, so conflicts only come from other
@@ -235,12 +237,11 @@ impl<S: RecordStore> SessionBackend for ServerSide<S> {
                     version,
                     _lock: lock,
                 };
-                Ok(self.loaded(Loaded::existing(
-                    record,
-                    ServerSideState {
-                        stored: Some(stored),
-                    },
-                )))
+                let handle = SessionHandle::for_key(&stored.key);
+                let state = ServerSideState {
+                    stored: Some(stored),
+                };
+                Ok(self.loaded(Loaded::existing(record, state).with_handle(handle)))
             }
             Ok(Some(_)) => {
                 debug!("session expired");
@@ -273,6 +274,51 @@ impl<S: RecordStore> SessionBackend for ServerSide<S> {
     ) -> Result<Saved, SessionError> {
         let (config, now) = (cx.config(), cx.now());
         let (outcome, ServerSideState { stored }) = outcome.split();
+        let tied = outcome
+            .changes
+            .ties_principal()
+            .then(|| outcome.record.principal().map(str::to_owned))
+            .flatten();
+        let saved = self.save_outcome(outcome, stored, config, now).await?;
+        if let Some(principal) = tied.filter(|_| saved.handle.is_some() || saved.record.is_some()) {
+            self.enforce_cap(&principal, config, now).await;
+        }
+        Ok(saved)
+    }
+
+    fn capabilities(&self) -> Capabilities {
+        Capabilities::server_side(self.max_session_bytes)
+            .with_per_user_index(self.store.indexes_principals())
+    }
+
+    async fn sessions_of(
+        &self,
+        principal: &str,
+        cx: Context<'_>,
+    ) -> Result<Vec<LiveSession>, SessionError> {
+        self.live_sessions(principal, cx.config(), cx.now()).await
+    }
+
+    async fn revoke(
+        &self,
+        principal: &str,
+        handles: &[SessionHandle],
+        cx: Context<'_>,
+    ) -> Result<u64, SessionError> {
+        self.revoke_handles(principal, handles, cx.config(), cx.now())
+            .await
+    }
+}
+
+impl<S: RecordStore> ServerSide<S> {
+    /// What [`SessionBackend::save`] does, before the per-principal cap.
+    async fn save_outcome(
+        &self,
+        outcome: Outcome<()>,
+        stored: Option<Stored>,
+        config: &SessionConfig,
+        now: Timestamp,
+    ) -> Result<Saved, SessionError> {
         match (outcome.lifecycle, stored) {
             (Lifecycle::Superseded, _) => Ok(Saved::new(CookieUpdate::Unchanged)),
             (Lifecycle::Destroyed, stored) => {
@@ -297,10 +343,6 @@ impl<S: RecordStore> SessionBackend for ServerSide<S> {
             // A new session that only asked for regeneration has nothing to store yet.
             (_, None) => Ok(Saved::new(CookieUpdate::Unchanged)),
         }
-    }
-
-    fn capabilities(&self) -> Capabilities {
-        Capabilities::server_side(self.max_session_bytes)
     }
 }
 

@@ -7,7 +7,7 @@ use super::{backoff, KeyScheme, ServerSide, Stored, ID_ATTEMPTS};
 use crate::backend::{ChangeSet, CookieUpdate, Lifecycle, Outcome, Saved};
 use crate::clock::Timestamp;
 use crate::store::{Record, RecordStore, SessionId, StorageKey, StoreError};
-use crate::{SessionConfig, SessionError};
+use crate::{SessionConfig, SessionError, SessionHandle};
 
 impl<S: RecordStore> ServerSide<S> {
     /// Stores `record` under a fresh id; an empty session is not stored (as Flask-Session
@@ -26,15 +26,12 @@ impl<S: RecordStore> ServerSide<S> {
         record.expires_at = config.deadline(&record, now);
         for attempt in 1..=ID_ATTEMPTS {
             let id = SessionId::generate()?;
-            match self
-                .store
-                .create(&self.storage_key(&id), &record, now)
-                .await
-            {
+            let key = self.storage_key(&id);
+            match self.store.create(&key, &record, now).await {
                 Ok(()) => {
-                    return Ok(
-                        Saved::new(Self::cookie_for(&id, &record, config)).with_record(record)
-                    )
+                    return Ok(Saved::new(Self::cookie_for(&id, &record, config))
+                        .with_record(record)
+                        .with_handle(SessionHandle::for_key(&key)))
                 }
                 Err(StoreError::KeyCollision) if attempt < ID_ATTEMPTS => {
                     warn!("a freshly generated session id collided; drawing another");
@@ -91,7 +88,7 @@ impl<S: RecordStore> ServerSide<S> {
                 self.store
                     .change_key(&stored.key, &new_key, &record, version, now)
                     .await
-                    .map(|()| Some(new_id))
+                    .map(|()| Some((new_id, new_key)))
             } else {
                 self.store
                     .save(&stored.key, &record, version, now)
@@ -99,10 +96,12 @@ impl<S: RecordStore> ServerSide<S> {
                     .map(|()| None)
             };
             match result {
-                Ok(Some(new_id)) => {
+                Ok(Some((new_id, new_key))) => {
                     self.leave_tombstone(&stored.key, config, now).await;
                     let cookie = Self::cookie_for(&new_id, &record, config);
-                    return Ok(Saved::new(cookie).with_record(record));
+                    return Ok(Saved::new(cookie)
+                        .with_record(record)
+                        .with_handle(SessionHandle::for_key(&new_key)));
                 }
                 Ok(None) if record.data.is_empty() => {
                     // The request emptied the session (its last flash shown, say): the

@@ -542,3 +542,44 @@ async fn corrupt_records_are_deleted_when_met_and_counted() -> TestResult {
     assert_eq!(backend.corrupt_records_discarded(), 1);
     Ok(())
 }
+
+#[tokio::test]
+async fn a_login_committed_early_sees_itself_as_the_current_session() -> TestResult {
+    let harness = Harness::new(SessionConfig::default())?;
+    let other = {
+        let (request, session) = harness.open(None).await?;
+        session.set_principal(crate::Principal::new("ada"))?;
+        harness.save(request).await?
+    };
+    let (request, session) = harness.open(None).await?;
+    session.regenerate();
+    session.set_principal(crate::Principal::new("ada").attach("user_agent", "curl"))?;
+    assert_eq!(session.live_sessions().await?.len(), 1, "not stored yet");
+    session.commit().await?;
+    let listed = session.live_sessions().await?;
+    assert_eq!(listed.len(), 2);
+    let current: Vec<_> = listed.iter().filter(|s| s.current).collect();
+    assert_eq!(current.len(), 1, "{listed:?}");
+    assert_eq!(current[0].attached["user_agent"], json!("curl"));
+    assert!(request.finish().await?.is_some());
+    assert!(matches!(other, CookieUpdate::Set { .. }));
+    Ok(())
+}
+
+#[tokio::test]
+async fn a_session_emptied_by_clear_leaves_its_principal_index() -> TestResult {
+    let harness = Harness::new(SessionConfig::default())?;
+    let (request, session) = harness.open(None).await?;
+    session.insert("user", "ada")?;
+    session.set_principal(crate::Principal::new("ada"))?;
+    let cookie = harness.save(request).await?;
+    let CookieUpdate::Set { value: cookie, .. } = cookie else {
+        return Err("a login sets a cookie".into());
+    };
+    let (request, session) = harness.open(Some(&cookie)).await?;
+    session.clear();
+    session.insert("theme", "dark")?;
+    harness.save(request).await?;
+    assert!(harness.manager.sessions_of("ada").await?.is_empty());
+    Ok(())
+}

@@ -1,0 +1,136 @@
+//! The handler's side of the per-user index: tie a session to a principal at login, list
+//! the principal's sessions, end some or all of them.
+
+use serde_json::Value;
+
+use super::changes::Change;
+use super::principal::{index_unsupported, PRINCIPAL_KEY};
+use super::{to_value, LiveSession, Principal, Session, SessionHandle};
+use crate::SessionError;
+
+impl Session {
+    /// Ties this session to `principal` (the user id the app logs in), so it appears in
+    /// that principal's list ([`live_sessions`](Self::live_sessions)) and ends with
+    /// "log out everywhere". Call it at login, after [`regenerate`](Self::regenerate);
+    /// the tie survives later id changes and ends with the session (logout, expiry,
+    /// revocation). [`clear`](Self::clear) unties too, as it removes every key.
+    ///
+    /// Kept in the session under `_principal`, as Flask-Login keeps `_user_id`. With
+    /// [`SessionConfig::with_max_sessions_per_principal`](crate::SessionConfig::with_max_sessions_per_principal),
+    /// the save that ties a session ends the principal's least recently active sessions
+    /// beyond the cap.
+    ///
+    /// # Errors
+    ///
+    /// [`SessionError::Unsupported`] when the backend keeps no per-user index (cookie
+    /// sessions, Flask-Session compatible stores); [`SessionError::TooLarge`] when the
+    /// session would no longer fit.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use session_core::{Principal, Session};
+    ///
+    /// let session = Session::default();
+    /// session.regenerate();
+    /// session.set_principal(Principal::new("ada").attach("user_agent", "curl/8"))?;
+    /// assert_eq!(session.principal().map(|p| p.name().to_owned()).as_deref(), Some("ada"));
+    /// # Ok::<(), session_core::SessionError>(())
+    /// ```
+    pub fn set_principal(&self, principal: Principal) -> Result<(), SessionError> {
+        if self.host().is_some_and(|host| !host.indexes_principals()) {
+            return Err(index_unsupported());
+        }
+        let value: Value = to_value(PRINCIPAL_KEY, principal)?;
+        self.write(Change::Insert(PRINCIPAL_KEY.to_owned(), value))
+    }
+
+    /// The principal this session is tied to, if any.
+    pub fn principal(&self) -> Option<Principal> {
+        let mut state = self.lock();
+        state.accessed = true;
+        Principal::of(&state.record)
+    }
+
+    /// The live sessions of this session's principal, most recently active first, this
+    /// one marked [`current`](LiveSession::current). Empty when the session is tied to
+    /// nobody. A session tied in this request is listed once it is saved
+    /// ([`commit`](Self::commit)), as the list is read from the store.
+    ///
+    /// # Errors
+    ///
+    /// [`SessionError::Unsupported`] when the backend keeps no per-user index; the store's
+    /// error when it fails.
+    pub async fn live_sessions(&self) -> Result<Vec<LiveSession>, SessionError> {
+        let (Some(principal), Some(host)) = (self.principal(), self.host()) else {
+            return Ok(Vec::new());
+        };
+        let current = self.lock().handle.clone();
+        let mut sessions = host.sessions_of(principal.name()).await?;
+        for session in &mut sessions {
+            session.current = current.as_ref() == Some(&session.handle);
+        }
+        Ok(sessions)
+    }
+
+    /// Ends the principal's session named `handle`, at once and in every process sharing
+    /// the store: its cookie is an anonymous visitor's from its next request on. The
+    /// current session's own handle destroys this session, as [`destroy`](Self::destroy).
+    /// Returns whether a session was ended; a handle of another principal's session ends
+    /// nothing.
+    ///
+    /// # Errors
+    ///
+    /// As [`live_sessions`](Self::live_sessions).
+    pub async fn revoke(&self, handle: &SessionHandle) -> Result<bool, SessionError> {
+        if self.lock().handle.as_ref() == Some(handle) {
+            self.destroy();
+            return Ok(true);
+        }
+        let (Some(principal), Some(host)) = (self.principal(), self.host()) else {
+            return Ok(false);
+        };
+        let ended = host
+            .revoke(principal.name(), std::slice::from_ref(handle))
+            .await?;
+        Ok(ended > 0)
+    }
+
+    /// Ends every other session of this session's principal ("sign out my other
+    /// devices"); returns how many were ended.
+    ///
+    /// # Errors
+    ///
+    /// As [`live_sessions`](Self::live_sessions).
+    pub async fn revoke_others(&self) -> Result<u64, SessionError> {
+        let (Some(principal), Some(host)) = (self.principal(), self.host()) else {
+            return Ok(0);
+        };
+        let current = self.lock().handle.clone();
+        let others: Vec<SessionHandle> = host
+            .sessions_of(principal.name())
+            .await?
+            .into_iter()
+            .map(|session| session.handle)
+            .filter(|handle| Some(handle) != current.as_ref())
+            .collect();
+        if others.is_empty() {
+            return Ok(0);
+        }
+        host.revoke(principal.name(), &others).await
+    }
+
+    /// Ends every session of this session's principal, this one included ("log out
+    /// everywhere", or after a password change); returns how many others were ended.
+    /// This session is destroyed as by [`destroy`](Self::destroy).
+    ///
+    /// # Errors
+    ///
+    /// As [`live_sessions`](Self::live_sessions); this session is destroyed only when the
+    /// others were ended.
+    pub async fn log_out_everywhere(&self) -> Result<u64, SessionError> {
+        let ended = self.revoke_others().await?;
+        self.destroy();
+        Ok(ended)
+    }
+}
