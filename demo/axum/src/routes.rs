@@ -6,7 +6,8 @@ use std::time::Duration;
 use adapter_axum::Session;
 use axum::extract::rejection::FormRejection;
 use axum::extract::{DefaultBodyLimit, Form, State};
-use axum::http::StatusCode;
+use axum::http::header::{CONTENT_TYPE, USER_AGENT};
+use axum::http::{HeaderMap, StatusCode};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use axum::Router;
@@ -36,6 +37,11 @@ pub(crate) fn router(templates: Templates, remember_for: Duration) -> Router {
         .route("/data", post(data))
         .route("/flash", post(flash))
         .route("/logout", get(logout).post(logout))
+        .route("/sessions", get(sessions_page))
+        .route("/api/sessions", get(sessions_api))
+        .route("/sessions/revoke", post(revoke))
+        .route("/sessions/revoke-others", post(revoke_others))
+        .route("/logout-everywhere", post(logout_everywhere))
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
         .with_state(AppState {
             templates: Arc::new(templates),
@@ -87,6 +93,7 @@ struct LoginForm {
 async fn login(
     State(app): State<AppState>,
     session: Session,
+    headers: HeaderMap,
     form: Result<Form<LoginForm>, FormRejection>,
 ) -> Result<Response, Error> {
     let fields = match form_fields(form) {
@@ -105,6 +112,7 @@ async fn login(
     };
     session.regenerate();
     session.insert("username", name)?;
+    demo_support::tie_login(&session, name, user_agent(&headers))?;
     if demo_support::remember_me(remember.as_deref()) {
         session.remember_for(app.remember_for)?;
     }
@@ -184,6 +192,77 @@ async fn flash(
 async fn logout(session: Session) -> Redirect {
     session.destroy();
     Redirect::to("/")
+}
+
+/// The request's `User-Agent`, when it is text.
+fn user_agent(headers: &HeaderMap) -> Option<&str> {
+    headers.get(USER_AGENT)?.to_str().ok()
+}
+
+/// 401 for the per-user routes when nobody is logged in.
+fn not_logged_in() -> Response {
+    (StatusCode::UNAUTHORIZED, "Not logged in").into_response()
+}
+
+/// Where the user is signed in, with revoke buttons; 501 on backends without the index
+/// (the session's own error), 401 when nobody is logged in.
+async fn sessions_page(State(app): State<AppState>, session: Session) -> Result<Response, Error> {
+    let sessions = session.live_sessions().await?;
+    let Some(principal) = session.principal() else {
+        return Ok(not_logged_in());
+    };
+    let page = app.templates.sessions(principal.name(), &sessions)?;
+    Ok(Html(page).into_response())
+}
+
+/// The same list as JSON.
+async fn sessions_api(session: Session) -> Result<Response, Error> {
+    let sessions = session.live_sessions().await?;
+    if session.principal().is_none() {
+        return Ok(not_logged_in());
+    }
+    let json = demo_support::sessions_json(&sessions);
+    Ok(([(CONTENT_TYPE, "application/json")], json).into_response())
+}
+
+#[derive(Deserialize)]
+struct RevokeForm {
+    handle: Option<String>,
+}
+
+/// Ends one of the user's sessions; an unknown handle (or another user's) is a 404.
+async fn revoke(
+    session: Session,
+    form: Result<Form<RevokeForm>, FormRejection>,
+) -> Result<Response, Error> {
+    let submitted = match form_fields(form) {
+        Ok(fields) => fields.and_then(|fields| fields.handle),
+        Err(too_large) => return Ok(too_large.into_response()),
+    };
+    // Asked first, so a backend without the index answers 501 whatever the form holds.
+    session.live_sessions().await?;
+    if session.principal().is_none() {
+        return Ok(not_logged_in());
+    }
+    let Some(handle) = demo_support::handle(submitted.as_deref()) else {
+        return Ok((StatusCode::NOT_FOUND, "No such session").into_response());
+    };
+    if !session.revoke(&handle).await? {
+        return Ok((StatusCode::NOT_FOUND, "No such session").into_response());
+    }
+    Ok(Redirect::to("/sessions").into_response())
+}
+
+/// Ends every other session of the user ("sign out other devices").
+async fn revoke_others(session: Session) -> Result<Redirect, Error> {
+    session.revoke_others().await?;
+    Ok(Redirect::to("/sessions"))
+}
+
+/// Ends every session of the user, this one included.
+async fn logout_everywhere(session: Session) -> Result<Redirect, Error> {
+    session.log_out_everywhere().await?;
+    Ok(Redirect::to("/"))
 }
 
 /// What a handler can fail with.

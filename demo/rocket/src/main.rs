@@ -16,6 +16,7 @@
 
 mod form;
 mod routes;
+mod sessions;
 
 use std::net::{SocketAddr, ToSocketAddrs};
 use std::process::ExitCode;

@@ -6,11 +6,12 @@ use std::time::Duration;
 use adapter_rocket::Session;
 use demo_support::{TemplateError, Templates};
 use rocket::http::Status;
-use rocket::response::content::RawHtml;
+use rocket::response::content::{RawHtml, RawJson};
 use rocket::response::{self, Redirect, Responder};
 use rocket::{Catcher, Request, Route, State};
 
 use crate::form::Submitted;
+use crate::sessions::UserAgent;
 use crate::BODY_LIMIT;
 
 /// What a handler answers.
@@ -18,18 +19,19 @@ use crate::BODY_LIMIT;
 // would save nothing.
 #[allow(clippy::large_enum_variant)]
 #[derive(rocket::Responder)]
-enum Answer {
+pub(crate) enum Answer {
     Redirect(Redirect),
     Page((Status, RawHtml<String>)),
+    Json((Status, RawJson<String>)),
     Text((Status, String)),
 }
 
 impl Answer {
-    fn text(status: Status, text: impl Into<String>) -> Self {
+    pub(crate) fn text(status: Status, text: impl Into<String>) -> Self {
         Self::Text((status, text.into()))
     }
 
-    fn too_large() -> Self {
+    pub(crate) fn too_large() -> Self {
         let message = format!("The request body is over the {BODY_LIMIT}-byte limit.");
         Self::text(Status::PayloadTooLarge, message)
     }
@@ -48,6 +50,9 @@ pub(crate) fn routes() -> Vec<Route> {
         logout_get,
         logout_post
     ]
+    .into_iter()
+    .chain(crate::sessions::routes())
+    .collect()
 }
 
 /// Answers for failures Rocket reports through catchers: a session guard's 503 carries
@@ -87,6 +92,7 @@ fn login(
     templates: &State<Templates>,
     remember_for: &State<RememberFor>,
     session: Session,
+    user_agent: UserAgent,
     form: Submitted<LoginForm>,
 ) -> Result<Answer, Error> {
     if let Submitted::TooLarge = form {
@@ -104,6 +110,7 @@ fn login(
     };
     session.regenerate();
     session.insert("username", name)?;
+    demo_support::tie_login(&session, name, user_agent.0.as_deref())?;
     if demo_support::remember_me(remember.as_deref()) {
         session.remember_for(remember_for.0)?;
     }

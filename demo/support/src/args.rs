@@ -1,6 +1,7 @@
 //! The command-line flags both demos share.
 
 use std::fmt;
+use std::num::NonZeroUsize;
 use std::time::Duration;
 
 use clap::{Args, ValueEnum};
@@ -83,6 +84,11 @@ pub struct CommonArgs {
     /// and `}` [default: session:, the redis backend's default and Flask-Session's]
     #[arg(long, env = "SESSION_REDIS_PREFIX", value_name = "PREFIX")]
     pub redis_prefix: Option<String>,
+
+    /// Server-side backends: how many sessions one user may hold at once; a login beyond
+    /// it ends the user's least recently active session [default: no limit].
+    #[arg(long, value_name = "N")]
+    pub max_sessions_per_user: Option<NonZeroUsize>,
 }
 
 /// The session backends the demos know.

@@ -53,7 +53,9 @@ fn session_config_without_keys(args: &CommonArgs) -> Result<SessionConfig, Start
     // read from the environment supply everything else.
     let settings = SessionSettings::from_env()?;
     let base = settings.config()?;
-    let mut config = base.with_secure(!args.insecure_cookie);
+    let mut config = base
+        .with_secure(!args.insecure_cookie)
+        .with_max_sessions_per_principal(args.max_sessions_per_user);
     if let Some(idle) = args.idle_timeout {
         config = config.with_idle_timeout(idle);
     }

@@ -44,12 +44,14 @@
 
 mod args;
 mod backend;
+mod devices;
 mod secret;
 mod templates;
 mod validate;
 
 pub use crate::args::{BackendKind, CommonArgs, DEFAULT_REDIS_PREFIX};
 pub use crate::backend::{describe, session_config, session_manager, StartupError};
+pub use crate::devices::{handle, sessions_json, tie_login};
 pub use crate::secret::Secret;
 pub use crate::templates::{escape_html, Templates};
 pub use crate::validate::{

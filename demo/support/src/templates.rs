@@ -4,7 +4,8 @@
 use minijinja::value::Value;
 use minijinja::{context, AutoEscape, Environment, Output, State};
 use serde::Serialize;
-use session_core::Flash;
+use session_core::clock::Timestamp;
+use session_core::{Flash, LiveSession};
 
 /// The pages both demos render, in the spirit of Flask's tutorial: a layout, a home page
 /// that greets the user (or offers a login link) and shows pending flash messages once,
@@ -31,6 +32,15 @@ pub struct Templates {
 }
 
 #[derive(Serialize)]
+struct SessionView<'a> {
+    handle: &'a str,
+    current: bool,
+    created: String,
+    last_active: String,
+    user_agent: Option<&'a str>,
+}
+
+#[derive(Serialize)]
 struct FlashView<'a> {
     category: &'a str,
     message: &'a str,
@@ -50,6 +60,7 @@ impl Templates {
             ("layout.html", include_str!("templates/layout.html")),
             ("index.html", include_str!("templates/index.html")),
             ("login.html", include_str!("templates/login.html")),
+            ("sessions.html", include_str!("templates/sessions.html")),
         ] {
             if let Err(error) = env.add_template(name, source) {
                 panic!("embedded template {name} is invalid: {error}");
@@ -82,6 +93,32 @@ impl Templates {
             .render(context! { username, flashes })
     }
 
+    /// The sessions of `username`, each with a revoke button, "this device" marked, and
+    /// the "sign out other devices" and "log out everywhere" buttons.
+    ///
+    /// # Errors
+    ///
+    /// When rendering fails, which the embedded templates do not.
+    pub fn sessions(
+        &self,
+        username: &str,
+        sessions: &[LiveSession],
+    ) -> Result<String, crate::TemplateError> {
+        let sessions: Vec<_> = sessions
+            .iter()
+            .map(|session| SessionView {
+                handle: session.handle.as_str(),
+                current: session.current,
+                created: minute_of(session.created_at),
+                last_active: minute_of(session.last_active),
+                user_agent: crate::devices::user_agent(session),
+            })
+            .collect();
+        self.env
+            .get_template("sessions.html")?
+            .render(context! { username, sessions })
+    }
+
     /// The login form, with an error message and the value submitted before, if any.
     ///
     /// # Errors
@@ -97,6 +134,19 @@ impl Templates {
             .get_template("login.html")?
             .render(context! { username, error, submitted })
     }
+}
+
+/// `2026-11-30 14:05 UTC`: when a session began or was last active, for people.
+fn minute_of(at: Timestamp) -> String {
+    let at = at.to_offset_date_time();
+    format!(
+        "{:04}-{:02}-{:02} {:02}:{:02} UTC",
+        at.year(),
+        u8::from(at.month()),
+        at.day(),
+        at.hour(),
+        at.minute()
+    )
 }
 
 /// minijinja's formatter, but printing nothing for `None` and escaping HTML as MarkupSafe does: `'` and `"` as numeric
@@ -165,6 +215,40 @@ mod tests {
         let html = pages().index(Some("a/b ünï \"q\""), &[])?;
         assert!(html.contains("Logged in as a/b ünï &#34;q&#34;"), "{html}");
         assert!(html.contains(r#"href="/logout""#));
+        Ok(())
+    }
+
+    #[test]
+    fn the_sessions_page_marks_this_device_and_escapes_user_agents(
+    ) -> Result<(), Box<dyn std::error::Error>> {
+        use session_core::adapter::SessionManager;
+        use session_core::store::MemoryStore;
+        use session_core::{Principal, SessionConfig};
+
+        let sessions = tokio::runtime::Builder::new_current_thread()
+            .build()?
+            .block_on(async {
+                let manager =
+                    SessionManager::new(MemoryStore::default(), SessionConfig::default())?;
+                for agent in ["<script>x</script>", "Firefox"] {
+                    let request = manager.request(None);
+                    let session = request.session().await?;
+                    session.set_principal(Principal::new("ada").attach("user_agent", agent))?;
+                    request.finish().await?;
+                }
+                Ok::<_, Box<dyn std::error::Error>>(manager.sessions_of("ada").await?)
+            })?;
+        let mut listed = sessions.clone();
+        listed[0].current = true;
+        let html = pages().sessions("ada", &listed)?;
+        assert!(html.contains("&lt;script&gt;x&lt;/script&gt;") && !html.contains("<script>"));
+        assert_eq!(html.matches("(this device)").count(), 1, "{html}");
+        assert_eq!(html.matches(r#"action="/sessions/revoke""#).count(), 2);
+        for session in &sessions {
+            assert!(html.contains(&format!(r#"name="handle" value="{}""#, session.handle)));
+        }
+        assert!(html.contains(r#"action="/sessions/revoke-others""#));
+        assert!(html.contains(r#"action="/logout-everywhere""#));
         Ok(())
     }
 

@@ -1,11 +1,13 @@
 //! The handler's side of the per-user index: tie a session to a principal at login, list
 //! the principal's sessions, end some or all of them.
 
+use std::sync::Arc;
+
 use serde_json::Value;
 
 use super::changes::Change;
 use super::principal::{index_unsupported, PRINCIPAL_KEY};
-use super::{to_value, LiveSession, Principal, Session, SessionHandle};
+use super::{to_value, Host, LiveSession, Principal, Session, SessionHandle};
 use crate::SessionError;
 
 impl Session {
@@ -38,9 +40,7 @@ impl Session {
     /// # Ok::<(), session_core::SessionError>(())
     /// ```
     pub fn set_principal(&self, principal: Principal) -> Result<(), SessionError> {
-        if self.host().is_some_and(|host| !host.indexes_principals()) {
-            return Err(index_unsupported());
-        }
+        self.index_host()?;
         let value: Value = to_value(PRINCIPAL_KEY, principal)?;
         self.write(Change::Insert(PRINCIPAL_KEY.to_owned(), value))
     }
@@ -62,7 +62,7 @@ impl Session {
     /// [`SessionError::Unsupported`] when the backend keeps no per-user index; the store's
     /// error when it fails.
     pub async fn live_sessions(&self) -> Result<Vec<LiveSession>, SessionError> {
-        let (Some(principal), Some(host)) = (self.principal(), self.host()) else {
+        let (Some(host), Some(principal)) = (self.index_host()?, self.principal()) else {
             return Ok(Vec::new());
         };
         let current = self.lock().handle.clone();
@@ -83,11 +83,12 @@ impl Session {
     ///
     /// As [`live_sessions`](Self::live_sessions).
     pub async fn revoke(&self, handle: &SessionHandle) -> Result<bool, SessionError> {
+        self.index_host()?;
         if self.lock().handle.as_ref() == Some(handle) {
             self.destroy();
             return Ok(true);
         }
-        let (Some(principal), Some(host)) = (self.principal(), self.host()) else {
+        let (Some(host), Some(principal)) = (self.index_host()?, self.principal()) else {
             return Ok(false);
         };
         let ended = host
@@ -103,7 +104,7 @@ impl Session {
     ///
     /// As [`live_sessions`](Self::live_sessions).
     pub async fn revoke_others(&self) -> Result<u64, SessionError> {
-        let (Some(principal), Some(host)) = (self.principal(), self.host()) else {
+        let (Some(host), Some(principal)) = (self.index_host()?, self.principal()) else {
             return Ok(0);
         };
         let current = self.lock().handle.clone();
@@ -118,6 +119,15 @@ impl Session {
             return Ok(0);
         }
         host.revoke(principal.name(), &others).await
+    }
+
+    /// The request's host when it keeps the per-user index; `None` for a session that
+    /// belongs to no request ([`Session::default`]), which has no other sessions.
+    fn index_host(&self) -> Result<Option<Arc<dyn Host>>, SessionError> {
+        match self.host() {
+            Some(host) if !host.indexes_principals() => Err(index_unsupported()),
+            host => Ok(host),
+        }
     }
 
     /// Ends every session of this session's principal, this one included ("log out

@@ -62,6 +62,11 @@ async fn assert_no_index(manager: &SessionManager) {
     );
     assert_eq!(tied.map_err(|error| error.http_status()), Err(501));
     assert!(session.is_empty(), "a refused tie writes nothing");
+    let own = session.live_sessions().await;
+    assert!(
+        matches!(own, Err(SessionError::Unsupported { .. })),
+        "a session without an index must not answer an empty list, got {own:?}"
+    );
     finish(&request).await;
     let listed = manager.sessions_of("ada").await;
     assert!(
