@@ -86,6 +86,15 @@ pub enum SessionError {
         /// Why, and what to use instead.
         reason: &'static str,
     },
+    /// The principal given to
+    /// [`Session::set_principal`](crate::Session::set_principal) cannot be indexed:
+    /// empty, over [`Principal::MAX_NAME_BYTES`](crate::Principal::MAX_NAME_BYTES), or
+    /// with control characters. Nothing was written; adapters answer 422.
+    #[error("the session cannot be tied to this principal: {reason}")]
+    InvalidPrincipal {
+        /// What is wrong with the name (never the name itself).
+        reason: &'static str,
+    },
     /// A backend could not encode the session into its cookie.
     #[error("session could not be encoded: {0}")]
     Encode(#[source] BoxError),
@@ -103,7 +112,7 @@ impl SessionError {
 
     /// The HTTP status every adapter answers with when this error ends a request: 413
     /// for [`SessionError::TooLarge`], 409 for [`SessionError::Superseded`], 422 for
-    /// [`SessionError::WrongType`], 501 for [`SessionError::Unsupported`], 503 when
+    /// [`SessionError::WrongType`] and [`SessionError::InvalidPrincipal`], 501 for [`SessionError::Unsupported`], 503 when
     /// [`is_unavailable`](Self::is_unavailable), 500 otherwise.
     ///
     /// # Examples
@@ -120,7 +129,7 @@ impl SessionError {
         match self {
             Self::TooLarge { .. } => 413,
             Self::Superseded => 409,
-            Self::WrongType { .. } => 422,
+            Self::WrongType { .. } | Self::InvalidPrincipal { .. } => 422,
             Self::Unsupported { .. } => 501,
             error if error.is_unavailable() => 503,
             _ => 500,
@@ -139,6 +148,9 @@ impl SessionError {
                     "The session's value `{key}` does not have the type this page expects; \
                      the session was left as it is."
                 )),
+                Self::InvalidPrincipal { reason } => {
+                    Cow::Owned(format!("The user cannot be signed in: {reason}."))
+                }
                 _ => Cow::Borrowed("The session cannot be used by this page."),
             },
             501 => Cow::Owned(format!("Not implemented: {self}.")),

@@ -144,6 +144,18 @@ pub enum PostgresError {
         #[source]
         source: BoxError,
     },
+    /// A session tied to a principal whose name the per-user index cannot hold: one with
+    /// a NUL character (PostgreSQL `text` has none), or one longer than
+    /// [`PostgresStore::MAX_PRINCIPAL_BYTES`](crate::PostgresStore::MAX_PRINCIPAL_BYTES)
+    /// (an index entry must fit in a third of a page). Nothing is written. The name is
+    /// left out of the message: it identifies a user.
+    #[error("a session for {target} cannot be tied to its principal: the name {reason}")]
+    InvalidPrincipal {
+        /// The server and database, without a password.
+        target: String,
+        /// Why not.
+        reason: &'static str,
+    },
     /// A session's data could not be encoded as JSON.
     #[error("a session for {target} could not be encoded as JSON: {source}")]
     Encode {

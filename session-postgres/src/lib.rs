@@ -57,8 +57,15 @@
 //!   the store); `data`, the JSON of the session's values as `bytea` (exactly the bytes
 //!   saved: `jsonb` would re-sort keys and rewrite numbers, and nothing queries inside
 //!   the data); `created_at`, `last_active`, `expires_at` in unix milliseconds;
-//!   `permanent`; `version` for compare-and-swap. An index on `expires_at` serves
-//!   cleanup.
+//!   `permanent`; `version` for compare-and-swap; `principal`, the user a session is
+//!   tied to (NULL for none). An index on `expires_at` serves cleanup.
+//! - **Per-user index**: the store keeps it (`indexes_principals` is true): the
+//!   statement that writes a session's data also writes its `principal` column, and a
+//!   partial index on `(principal, expires_at)` makes listing a user's live sessions one
+//!   index scan, never a scan of every session. Deletes, key changes and cleanup take
+//!   the entry with the row, so "log out everywhere" misses nothing. Added by schema
+//!   version 2 (a catalog-only column and an index built in the migration's
+//!   transaction, which holds off writes to the table while it builds).
 //! - **Migrations**: the crate creates the schema, the table and its ledger
 //!   `session_records_migrations` on connect, in one transaction under a PostgreSQL
 //!   advisory lock (`pg_advisory_xact_lock`), so processes starting together on an empty

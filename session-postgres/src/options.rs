@@ -125,7 +125,8 @@ impl PostgresStoreOptions {
     }
 
     /// The table's name (`session_records` by default), at most 52 bytes: the store also
-    /// keeps `NAME_migrations` (its schema versions) and an index `NAME_expires_at`.
+    /// keeps `NAME_migrations` (its schema versions) and indexes `NAME_expires_at` and
+    /// `NAME_principal`.
     /// Any characters are allowed; names are always quoted.
     pub fn with_table(mut self, table: impl Into<String>) -> Self {
         self.table = table.into();

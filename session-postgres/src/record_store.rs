@@ -1,6 +1,11 @@
 //! The [`RecordStore`] contract in SQL: one statement per operation (two, in one
 //! transaction, for a key change), every write conditional on the row being live at the
 //! `now` the caller hands in.
+//!
+//! The per-user index is the `principal` column and its partial index: every statement
+//! that writes `data` writes `principal` from the same record, and an entry leaves with
+//! its row (delete, key change, cleanup), so the index can never hold a key the table
+//! does not, nor miss a tied row the table holds.
 
 use async_trait::async_trait;
 use serde_json::{Map, Value};
@@ -47,7 +52,8 @@ impl RecordStore for PostgresStore {
     ) -> Result<(), StoreError> {
         let db = self.db();
         let data = encode_data(db, record)?;
-        let create = insert(&db.sql.create, key, &data, record, now);
+        let principal = principal_of(db, record)?;
+        let create = insert(&db.sql.create, key, &data, principal, record, now);
         if db.write("create a session", create).await? == 0 {
             return Err(StoreError::KeyCollision);
         }
@@ -63,6 +69,7 @@ impl RecordStore for PostgresStore {
     ) -> Result<(), StoreError> {
         let db = self.db();
         let data = encode_data(db, record)?;
+        let principal = principal_of(db, record)?;
         let save = sqlx::query(&db.sql.save)
             .bind(key.as_str())
             .bind(data.as_slice())
@@ -72,7 +79,8 @@ impl RecordStore for PostgresStore {
             .bind(record.permanent)
             .bind(version_to_sql(record.version))
             .bind(version_to_sql(expected_version))
-            .bind(now.as_unix_millis());
+            .bind(now.as_unix_millis())
+            .bind(principal);
         if db.write("save a session", save).await? == 0 {
             return Err(StoreError::Conflict);
         }
@@ -91,6 +99,7 @@ impl RecordStore for PostgresStore {
         let db = self.db();
         let error = |error| db.query_error(OP, error);
         let data = encode_data(db, record)?;
+        let principal = principal_of(db, record)?;
         let mut tx = db.pool.begin().await.map_err(error)?;
         let taken = sqlx::query(&db.sql.take_old)
             .bind(old.as_str())
@@ -104,7 +113,7 @@ impl RecordStore for PostgresStore {
             // Dropping the transaction rolls it back, though nothing was changed.
             return Err(StoreError::Conflict);
         }
-        let inserted = insert(&db.sql.create, new, &data, record, now)
+        let inserted = insert(&db.sql.create, new, &data, principal, record, now)
             .execute(&mut *tx)
             .await
             .map_err(error)?
@@ -148,6 +157,52 @@ impl RecordStore for PostgresStore {
             tracing::debug!(deleted, "deleted expired sessions");
         }
         Ok(deleted)
+    }
+
+    fn indexes_principals(&self) -> bool {
+        true
+    }
+
+    async fn sessions_of(
+        &self,
+        principal: &str,
+        now: Timestamp,
+    ) -> Result<Vec<(StorageKey, Record)>, StoreError> {
+        const OP: &str = "list a principal's sessions";
+        let db = self.db();
+        if unstorable(principal).is_some() {
+            // No write stores such a name, so no session is tied to it.
+            return Ok(Vec::new());
+        }
+        let fetch = || {
+            sqlx::query(&db.sql.sessions_of)
+                .bind(principal)
+                .bind(now.as_unix_millis())
+                .fetch_all(&db.pool)
+        };
+        let rows = match fetch().await {
+            // Read-only, so as safe to try once more on a fresh connection as a load.
+            Err(error) if is_connection_error(&error) && !is_pool_error(&error) => {
+                db.health.failed();
+                fetch().await
+            }
+            result => result,
+        }
+        .map_err(|error| db.query_error(OP, error))?;
+        // An undecodable row is left out (and logged) rather than failing the listing:
+        // no cookie can resume it (a load answers `Corrupt`, and `ServerSide` deletes
+        // it), so leaving it out lets no session escape "log out everywhere", while an
+        // error would deny the principal the list until the row expires.
+        let mut sessions = Vec::with_capacity(rows.len());
+        for row in &rows {
+            match decode_key(db, row, 6).and_then(|key| Ok((key, decode(db, row)?))) {
+                Ok(session) => sessions.push(session),
+                Err(error) => {
+                    tracing::warn!(%error, "left an undecodable session out of a listing");
+                }
+            }
+        }
+        Ok(sessions)
     }
 }
 
@@ -202,6 +257,7 @@ fn insert<'q>(
     sql: &'q str,
     key: &'q StorageKey,
     data: &'q [u8],
+    principal: Option<&'q str>,
     record: &Record,
     now: Timestamp,
 ) -> Query<'q, Postgres, PgArguments> {
@@ -214,6 +270,34 @@ fn insert<'q>(
         .bind(record.permanent)
         .bind(version_to_sql(record.version))
         .bind(now.as_unix_millis())
+        .bind(principal)
+}
+
+/// The record's principal, for the `principal` column; refused (before anything is
+/// written) when the column or its index cannot hold it, since the server would fail
+/// the statement with a message that does not say why.
+fn principal_of<'r>(db: &Db, record: &'r Record) -> Result<Option<&'r str>, PostgresError> {
+    let Some(name) = record.principal() else {
+        return Ok(None);
+    };
+    match unstorable(name) {
+        Some(reason) => Err(PostgresError::InvalidPrincipal {
+            target: db.target.to_string(),
+            reason,
+        }),
+        None => Ok(Some(name)),
+    }
+}
+
+/// Why the `principal` column cannot hold `name`, if it cannot.
+fn unstorable(name: &str) -> Option<&'static str> {
+    if name.contains('\0') {
+        Some("holds a NUL character, which PostgreSQL text cannot store")
+    } else if name.len() > PostgresStore::MAX_PRINCIPAL_BYTES {
+        Some("is longer than `PostgresStore::MAX_PRINCIPAL_BYTES`, more than an index entry holds")
+    } else {
+        None
+    }
 }
 
 fn encode_data(db: &Db, record: &Record) -> Result<Vec<u8>, PostgresError> {
@@ -246,6 +330,16 @@ fn decode(db: &Db, row: &PgRow) -> Result<Record, PostgresError> {
             .map_err(|error| db.corrupt("permanent", error.into()))?,
         version: version_from_sql(int(5, "version")?),
     })
+}
+
+/// The `id_hash` at `index` of a row as the key it was stored under; anything but the
+/// 64 lowercase hex digits this store writes makes the row corrupt.
+fn decode_key(db: &Db, row: &PgRow, index: usize) -> Result<StorageKey, PostgresError> {
+    let text: &str = row
+        .try_get(index)
+        .map_err(|error| db.corrupt("id_hash", error.into()))?;
+    StorageKey::parse_hashed(text)
+        .ok_or_else(|| db.corrupt("id_hash", "not a hashed storage key".into()))
 }
 
 /// Versions are `u64` and PostgreSQL's bigints `i64`: the bits are stored as they are, so

@@ -6,7 +6,7 @@ use sqlx::{Connection as _, PgConnection, Row as _};
 use crate::PostgresError;
 
 /// The newest schema version this build knows.
-pub(crate) const SCHEMA_VERSION: i32 = 1;
+pub(crate) const SCHEMA_VERSION: i32 = 2;
 
 /// The first key of the two-key advisory lock every migration of this crate takes ("SESS"
 /// in ASCII); the second is `hashtext` of the qualified table name, so stores of different
@@ -16,7 +16,8 @@ const LOCK_CLASS: i32 = 0x5345_5353;
 /// PostgreSQL truncates identifiers past 63 bytes (NAMEDATALEN - 1) without an error;
 /// two long names could then name one table.
 const MAX_IDENTIFIER: usize = 63;
-/// The longest suffix the store appends to the table name (`_migrations`).
+/// The longest suffix the store appends to the table name (`_migrations`; the indexes'
+/// `_expires_at` and `_principal` are shorter).
 const LONGEST_SUFFIX: usize = "_migrations".len();
 
 /// A schema or table name the caller chose, checked.
@@ -33,7 +34,7 @@ pub(crate) fn check_name(
         Some(if suffix_room == 0 {
             "PostgreSQL names are at most 63 bytes"
         } else {
-            "table names are at most 52 bytes, so that `_migrations` and `_expires_at` can be appended within PostgreSQL's 63"
+            "table names are at most 52 bytes, so that `_migrations`, `_expires_at` and `_principal` can be appended within PostgreSQL's 63"
         })
     } else {
         None
@@ -85,6 +86,11 @@ impl TableName {
         quote(&format!("{}_expires_at", self.table))
     }
 
+    /// The per-user index.
+    fn principal_index(&self) -> String {
+        quote(&format!("{}_principal", self.table))
+    }
+
     /// `schema.table` for messages (unquoted: easier to read, and never parsed).
     pub(crate) fn display(&self) -> String {
         format!("{}.{}", self.schema, self.table)
@@ -94,23 +100,24 @@ impl TableName {
 /// The schema versions, in order; entry `n` takes a table at version `n` to `n + 1`.
 fn migrations(name: &TableName) -> Vec<Vec<String>> {
     let table = name.qualified();
-    vec![vec![
-        // One row per live (or not yet purged) session.
-        // id_hash: the storage key, the lowercase hex SHA-256 of the session id (the raw
-        //          id is never stored); text in the "C" collation, so comparisons are
-        //          plain byte comparisons. Text rather than the 32 digest bytes, because a
-        //          Flask-Session-compatible key scheme hands the store other text.
-        // data:    the session's values as serde_json's bytes. bytea, not jsonb: jsonb
-        //          re-sorts keys, drops duplicates and rewrites numbers, and the store
-        //          never queries inside the data, so it would cost a parse on every write
-        //          and a re-serialisation on every read for nothing. bytea hands back
-        //          exactly the bytes that were saved, in the binary protocol, unescaped.
-        // *_at:    unix milliseconds, as session-core's timestamps are: every expiry
-        //          check compares against the `now` bound by the caller, never the
-        //          server's clock, and a bigint round-trips a timestamp exactly.
-        // version: the compare-and-swap counter (a u64's bits in a bigint).
-        format!(
-            "CREATE TABLE IF NOT EXISTS {table} (
+    vec![
+        vec![
+            // One row per live (or not yet purged) session.
+            // id_hash: the storage key, the lowercase hex SHA-256 of the session id (the raw
+            //          id is never stored); text in the "C" collation, so comparisons are
+            //          plain byte comparisons. Text rather than the 32 digest bytes, because a
+            //          Flask-Session-compatible key scheme hands the store other text.
+            // data:    the session's values as serde_json's bytes. bytea, not jsonb: jsonb
+            //          re-sorts keys, drops duplicates and rewrites numbers, and the store
+            //          never queries inside the data, so it would cost a parse on every write
+            //          and a re-serialisation on every read for nothing. bytea hands back
+            //          exactly the bytes that were saved, in the binary protocol, unescaped.
+            // *_at:    unix milliseconds, as session-core's timestamps are: every expiry
+            //          check compares against the `now` bound by the caller, never the
+            //          server's clock, and a bigint round-trips a timestamp exactly.
+            // version: the compare-and-swap counter (a u64's bits in a bigint).
+            format!(
+                "CREATE TABLE IF NOT EXISTS {table} (
                 id_hash     text COLLATE \"C\" NOT NULL PRIMARY KEY,
                 data        bytea   NOT NULL,
                 created_at  bigint  NOT NULL,
@@ -119,13 +126,35 @@ fn migrations(name: &TableName) -> Vec<Vec<String>> {
                 permanent   boolean NOT NULL,
                 version     bigint  NOT NULL
             )"
-        ),
-        // The expiry checks and the cleanup task range over this.
-        format!(
-            "CREATE INDEX IF NOT EXISTS {} ON {table} (expires_at)",
-            name.index()
-        ),
-    ]]
+            ),
+            // The expiry checks and the cleanup task range over this.
+            format!(
+                "CREATE INDEX IF NOT EXISTS {} ON {table} (expires_at)",
+                name.index()
+            ),
+        ],
+        vec![
+            // The per-user index: the principal a session is tied to (the `name` under
+            // `_principal` in its data), NULL when tied to nobody. Written by the statement
+            // that writes `data`, so the two never disagree; "C" collation as for `id_hash`,
+            // so a name matches byte for byte. Adding a nullable column without a default
+            // rewrites nothing: it is a catalog change, quick even on a large table.
+            // No backfill: before this version the store did not claim the index, and
+            // session-core refuses to tie a session on a store that does not, so no older
+            // row holds a principal.
+            format!("ALTER TABLE {table} ADD COLUMN IF NOT EXISTS principal text COLLATE \"C\""),
+            // Listing a principal's live sessions (`principal = $1 AND expires_at > $2`) is
+            // one range scan of this index. Partial: anonymous sessions, usually most rows,
+            // cost it nothing. Built inside the migration's transaction (CONCURRENTLY cannot
+            // be), which blocks writes to the table while it builds: on a large table,
+            // expect a pause of the order of a scan of it at the first start of this version.
+            format!(
+                "CREATE INDEX IF NOT EXISTS {} ON {table} (principal, expires_at)
+             WHERE principal IS NOT NULL",
+                name.principal_index()
+            ),
+        ],
+    ]
 }
 
 /// Creates or upgrades the table in one transaction under the crate's advisory lock, so

@@ -165,6 +165,14 @@ pub(crate) fn describe_target(options: &PgConnectOptions) -> String {
 }
 
 impl PostgresStore {
+    /// The longest principal name, in bytes, a session can be tied to
+    /// ([`Session::set_principal`](session_core::Session::set_principal)): the per-user
+    /// index keeps the name in a B-tree entry, which PostgreSQL caps at about 2,700 bytes
+    /// (after compression, so the cap would otherwise depend on the name). A longer name,
+    /// or one with a NUL character, fails the save with
+    /// [`PostgresError::InvalidPrincipal`](crate::PostgresError::InvalidPrincipal).
+    pub const MAX_PRINCIPAL_BYTES: usize = 2048;
+
     /// Connects to the database at `url` with the default [`PostgresStoreOptions`] and
     /// creates or upgrades the table (`session_records` in the connection's current
     /// schema).

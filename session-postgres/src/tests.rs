@@ -113,3 +113,55 @@ async fn cleanup_deletes_what_the_store_clock_calls_expired() {
     }
     assert_eq!(count().await, 1, "the live row stays, the expired ones go");
 }
+
+/// Listing a principal's sessions reads the principal index, never the whole table, both
+/// as a custom plan (the first executions of a prepared statement) and as the generic
+/// plan PostgreSQL may switch to after five: the partial index's `principal IS NOT NULL`
+/// follows from `principal = $1` whatever `$1` is.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn listing_reads_the_principal_index() {
+    use sqlx::Connection as _;
+
+    let schema = pg::TestSchema::new().await;
+    let clock = ManualClock::starting_now();
+    let store = store_with_cleanup(&schema, None, &clock).await;
+    let table = store.db().name.qualified();
+    // 20,000 sessions, one in a hundred tied to a principal of its own.
+    sqlx::query(&format!(
+        "INSERT INTO {table}
+            (id_hash, data, created_at, last_active, expires_at, permanent, version, principal)
+         SELECT md5(g::text) || md5((-g)::text), '\\x7b7d'::bytea, 0, 0, 1000000 + g, false, 1,
+                CASE WHEN g % 100 = 0 THEN 'user-' || g END
+         FROM generate_series(1, 20000) AS g"
+    ))
+    .execute(store.pool())
+    .await
+    .unwrap();
+    sqlx::query(&format!("ANALYZE {table}"))
+        .execute(store.pool())
+        .await
+        .unwrap();
+    let index = format!("{}_principal", store.db().name.table);
+    let explain = format!("EXPLAIN {}", store.db().sql.sessions_of);
+    let mut conn = store.pool().acquire().await.unwrap();
+    for mode in ["force_custom_plan", "force_generic_plan"] {
+        let mut tx = conn.begin().await.unwrap();
+        sqlx::query(&format!("SET LOCAL plan_cache_mode = {mode}"))
+            .execute(&mut *tx)
+            .await
+            .unwrap();
+        let plan: Vec<String> = sqlx::query_scalar(&explain)
+            .bind("user-100")
+            .bind(0_i64)
+            .fetch_all(&mut *tx)
+            .await
+            .unwrap();
+        let plan = plan.join("\n");
+        assert!(
+            plan.contains(&format!("Index Scan using {index}"))
+                || plan.contains(&format!("Bitmap Index Scan on {index}")),
+            "{mode}: {plan}"
+        );
+        assert!(!plan.contains("Seq Scan"), "{mode}: {plan}");
+    }
+}

@@ -48,6 +48,7 @@ async fn connect_creates_the_table_its_index_and_its_ledger() {
         ("expires_at", "bigint"),
         ("permanent", "boolean"),
         ("version", "bigint"),
+        ("principal", "text"),
     ];
     assert_eq!(
         columns,
@@ -61,14 +62,25 @@ async fn connect_creates_the_table_its_index_and_its_ledger() {
     .await
     .expect("the expiry index");
     assert!(index.contains("(expires_at)"), "{index}");
+    let index: String = sqlx::query_scalar(
+        "SELECT indexdef FROM pg_indexes WHERE schemaname = $1 AND indexname = 'session_records_principal'",
+    )
+    .bind(&schema.name)
+    .fetch_one(store.pool())
+    .await
+    .expect("the principal index");
+    assert!(
+        index.contains("(principal, expires_at) WHERE (principal IS NOT NULL)"),
+        "{index}"
+    );
     let versions: Vec<i32> = sqlx::query_scalar(&format!(
-        "SELECT version FROM \"{}\".session_records_migrations",
+        "SELECT version FROM \"{}\".session_records_migrations ORDER BY version",
         schema.name
     ))
     .fetch_all(store.pool())
     .await
     .expect("the ledger");
-    assert_eq!(versions, [1]);
+    assert_eq!(versions, [1, 2]);
 
     // Connecting again changes nothing and keeps the rows.
     let now = ManualClock::starting_now().now();
@@ -192,13 +204,13 @@ async fn stores_starting_together_on_an_empty_schema_all_start() {
         stores.push(start.await.expect("join").expect("every store starts"));
     }
     let versions: Vec<i32> = sqlx::query_scalar(&format!(
-        "SELECT version FROM \"{}\".session_records_migrations",
+        "SELECT version FROM \"{}\".session_records_migrations ORDER BY version",
         schema.name
     ))
     .fetch_all(stores[0].pool())
     .await
     .expect("the ledger");
-    assert_eq!(versions, [1]);
+    assert_eq!(versions, [1, 2]);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -220,7 +232,7 @@ async fn a_table_from_a_newer_version_is_refused() {
             error,
             PostgresError::SchemaTooNew {
                 found: 99,
-                supported: 1,
+                supported: 2,
                 ..
             }
         ),

@@ -6,9 +6,12 @@
 //! is the session's deadline; saves are compare-and-swap Lua scripts, so concurrent
 //! requests on different machines never lose each other's writes. Only the SHA-256 of a
 //! session id is stored.
+//! It also keeps the per-user index ("log out everywhere"): a sorted set per principal,
+//! hash-tagged so it works in a Redis Cluster.
 //!
 //! [`FlaskSessionStore`] reads and writes Flask-Session's own records
-//! (`session:<sid>`, msgpack), so a Flask app and a Rust service share logins.
+//! (`session:<sid>`, msgpack), so a Flask app and a Rust service share logins. It keeps
+//! no per-user index (a Flask app writing the same records would not maintain one).
 //!
 //! Expiry is judged against the `now` each call is handed (the manager's clock), not
 //! Redis' clock: a session is gone from its deadline on even if the key's TTL has not

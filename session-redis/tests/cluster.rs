@@ -1,5 +1,6 @@
 //! The conformance kit against a real three-node Redis Cluster that this test builds from
-//! `/usr/bin/redis-server` and `redis-cli --cluster create` on free ports.
+//! `/usr/bin/redis-server` and `redis-cli --cluster create` on free ports, and the
+//! per-user index there: one principal's sorted set on one node, its sessions on others.
 
 #![allow(clippy::unwrap_used)]
 
@@ -11,7 +12,7 @@ use std::time::{Duration, Instant};
 
 use async_trait::async_trait;
 use redis::Commands as _;
-use session_conformance::{backend, record_store, BackendHarness, StoreHarness};
+use session_conformance::{backend, index, record_store, BackendHarness, StoreHarness};
 use session_core::clock::ManualClock;
 use session_core::store::ServerSide;
 use session_core::SessionConfig;
@@ -230,9 +231,137 @@ async fn the_conformance_kit_passes_on_a_cluster() {
     record_store::ids_are_stored_hashed(&harness).await;
     record_store::concurrent_updates_all_survive(&harness).await;
     record_store::store_errors_surface_as_errors(&harness).await;
+    record_store::principal_index_follows_every_write(&harness).await;
 
     backend::regenerate_changes_the_cookie_and_keeps_data(&harness).await;
     backend::destroy_removes_the_session(&harness).await;
     backend::concurrent_updates(&harness).await;
+
+    index::per_user_index_matches_the_declaration(&harness).await;
+    index::a_principal_lists_its_sessions(&harness).await;
+    index::revoke_one_others_and_all(&harness).await;
+    index::the_cap_ends_the_least_recently_active(&harness).await;
+    index::expired_sessions_leave_the_list(&harness).await;
+    index::regeneration_keeps_the_tie(&harness).await;
+    index::revocation_reaches_every_process(&harness).await;
+    index::racing_logins_and_revocations_lose_nothing(&harness).await;
+    drop(cluster);
+}
+
+/// The node urls that hold `key` (the others answer `MOVED`, or nothing).
+fn nodes_holding(urls: &[String], key: &str) -> Vec<String> {
+    urls.iter()
+        .filter(|url| {
+            let mut conn = common::raw_connection(url);
+            redis::cmd("EXISTS")
+                .arg(key)
+                .query::<i64>(&mut conn)
+                .is_ok_and(|n| n == 1)
+        })
+        .cloned()
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn the_per_user_index_works_across_cluster_slots() {
+    use std::collections::BTreeSet;
+
+    use session_core::clock::{Clock as _, Timestamp};
+    use session_core::store::{Record, RecordStore as _, SessionId, StorageKey};
+
+    let cluster = Cluster::start();
+    let urls = cluster.urls();
+    let harness = ClusterHarness { urls: urls.clone() };
+    let store = harness.store().await;
+    let now = ManualClock::starting_now().now();
+    let tied = |now: Timestamp| {
+        let mut record = Record::new(now, now.saturating_add(Duration::from_secs(3600)));
+        record
+            .data
+            .insert("_principal".into(), serde_json::json!({ "name": "ada" }));
+        record.version = 1;
+        record
+    };
+    let new_key = || StorageKey::hashed(&SessionId::generate().unwrap());
+
+    // Logins racing revokes of everything listed, as in the single-server test; the
+    // records land on several nodes, the index on one.
+    let mut tasks = tokio::task::JoinSet::new();
+    for i in 0..20 {
+        let store = store.clone();
+        tasks.spawn(async move {
+            let key = new_key();
+            store.create(&key, &tied(now), now).await.unwrap();
+            if i % 3 == 0 {
+                store.delete(&key).await.unwrap();
+            }
+            vec![key]
+        });
+    }
+    for _ in 0..2 {
+        let store = store.clone();
+        tasks.spawn(async move {
+            tokio::task::yield_now().await;
+            for (key, _) in store.sessions_of("ada", now).await.unwrap() {
+                store.delete(&key).await.unwrap();
+            }
+            Vec::new()
+        });
+    }
+    let mut created = Vec::new();
+    while let Some(joined) = tasks.join_next().await {
+        created.extend(joined.unwrap());
+    }
+    // Renames on a cluster go across slots: the entry must follow.
+    let mut live = BTreeSet::new();
+    for key in &created {
+        if store.load(key, now).await.unwrap().is_some() {
+            let renamed = new_key();
+            let mut record = tied(now);
+            record.version = 2;
+            store
+                .change_key(key, &renamed, &record, 1, now)
+                .await
+                .unwrap();
+            live.insert(renamed.as_str().to_owned());
+        }
+    }
+    let login = new_key();
+    store.create(&login, &tied(now), now).await.unwrap();
+    live.insert(login.as_str().to_owned());
+
+    let index = store.principal_key("ada");
+    let owners = nodes_holding(&urls, &index);
+    assert_eq!(owners.len(), 1, "one principal's index lives on one node");
+    let mut conn = common::raw_connection(&owners[0]);
+    let members: BTreeSet<String> = conn.zrange(&index, 0, -1).unwrap();
+    assert_eq!(
+        members, live,
+        "the index holds exactly the live records' keys: none lost, none dangling"
+    );
+    let listed: BTreeSet<String> = store
+        .sessions_of("ada", now)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|(key, _)| key.as_str().to_owned())
+        .collect();
+    assert_eq!(listed, live, "listing loads records from every node");
+    let record_nodes: BTreeSet<String> = live
+        .iter()
+        .flat_map(|key| nodes_holding(&urls, &format!("{}{{{key}}}", store.prefix())))
+        .collect();
+    assert!(
+        live.len() < 4 || record_nodes.len() >= 2,
+        "the records spread over the nodes: {record_nodes:?}"
+    );
+
+    // Log out everywhere: nothing left, in the records or the index.
+    for (key, _) in store.sessions_of("ada", now).await.unwrap() {
+        store.delete(&key).await.unwrap();
+    }
+    assert!(store.sessions_of("ada", now).await.unwrap().is_empty());
+    let left: bool = conn.exists(&index).unwrap();
+    assert!(!left, "the emptied index is gone");
     drop(cluster);
 }

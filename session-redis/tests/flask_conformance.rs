@@ -21,7 +21,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use async_trait::async_trait;
-use session_conformance::{backend, BackendHarness};
+use session_conformance::{backend, index, BackendHarness};
 use session_core::clock::{Clock as _, ManualClock, Timestamp};
 use session_core::store::{RecordStore, ServerSide, SessionId, StorageKey};
 use session_core::SessionConfig;
@@ -97,6 +97,15 @@ flask_checks!(
     concurrent_updates,
     oversized_writes_are_refused,
 );
+
+/// This mode keeps no per-user index (a Flask app writing the same records would not keep
+/// it up): it says so, and refuses to tie or list sessions.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn declares_no_per_user_index() {
+    let harness = FlaskHarness::new(SessionConfig::default());
+    assert!(!harness.backend().await.store().indexes_principals());
+    index::per_user_index_matches_the_declaration(&harness).await;
+}
 
 /// The timeout the kit's timeout checks configure.
 const KIT_TIMEOUT: Duration = Duration::from_secs(20 * 60);

@@ -38,8 +38,9 @@
 //! - **Schema**: table `session_records`, one row per session, keyed by `id_hash`, the
 //!   SHA-256 of the session id (the raw id never reaches the store); `data` is the JSON
 //!   object of the session's values; `created_at`, `last_active`, `expires_at` are unix
-//!   milliseconds; `permanent`; `version` for compare-and-swap. An index on
-//!   `expires_at` serves cleanup. The crate owns `session_records` and
+//!   milliseconds; `permanent`; `version` for compare-and-swap; `principal`, the user a
+//!   session is tied to (NULL for none). An index on `expires_at` serves cleanup. The
+//!   crate owns `session_records` and
 //!   `session_sqlite_migrations` (its schema versions), and migrates them on connect,
 //!   safely even when several processes open a new file at once.
 //! - **Concurrency**: WAL journal (readers never wait for the writer), a few reader
@@ -47,6 +48,12 @@
 //!   conditional statement (a key change is two in one `BEGIN IMMEDIATE` transaction),
 //!   so several processes can share one file without losing updates. A load is one
 //!   prepared statement on an idle connection: no per-request pragmas, no pool pings.
+//! - **Per-user index**: the store keeps it (`indexes_principals` is true): the
+//!   statement that writes a session's data also writes its `principal` column, and a
+//!   partial index on `(principal, expires_at)` makes listing a user's live sessions one
+//!   index range scan, never a scan of every session. Deletes, key changes and cleanup
+//!   take the entry with the row, so "log out everywhere" misses nothing. Added by
+//!   schema version 2, applied on connect to files made by earlier versions.
 //! - **Durability**: `synchronous=NORMAL`: an application crash loses nothing that was
 //!   acknowledged; a power loss can drop the last commits. See [`SqliteStoreOptions`].
 //! - **Expiry**: every operation judges a row's deadline against the `now` it is handed

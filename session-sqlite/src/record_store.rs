@@ -1,6 +1,11 @@
 //! The [`RecordStore`] contract in SQL: one statement per operation (two, in one
 //! transaction, for a key change), every write conditional on the row being live.
 //!
+//! The per-user index is the `principal` column and its index: every statement that
+//! writes `data` writes `principal` from the same record, and a row leaves the index
+//! with the row (delete, key change, cleanup), so the index can never hold a key the
+//! table does not, nor miss one it does.
+//!
 //! "Live" is judged against the `now` the caller hands in, bound as a parameter: never
 //! SQLite's clock nor the system's, so a row past its deadline is absent to every
 //! operation even before the cleanup task deletes it.
@@ -19,21 +24,31 @@ use crate::{SqliteError, SqliteStore};
 const LOAD: &str = "SELECT data, created_at, last_active, expires_at, permanent, version
     FROM session_records WHERE id_hash = ?1 AND expires_at > ?2";
 
+/// A principal's live sessions: the columns of [`LOAD`], then the key. A range scan of
+/// the `session_records_principal` index, never of the table.
+pub(crate) const SESSIONS_OF: &str =
+    "SELECT data, created_at, last_active, expires_at, permanent, version, id_hash
+    FROM session_records WHERE principal = ?1 AND expires_at > ?2";
+
 /// Inserts, or takes over an expired row under the same key; a live row makes it a no-op
 /// (0 rows changed), which is the collision.
 const CREATE: &str = "INSERT INTO session_records
-        (id_hash, data, created_at, last_active, expires_at, permanent, version)
-    VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)
+        (id_hash, data, created_at, last_active, expires_at, permanent, version, principal)
+    VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?9)
     ON CONFLICT (id_hash) DO UPDATE SET
         data = excluded.data, created_at = excluded.created_at,
         last_active = excluded.last_active, expires_at = excluded.expires_at,
-        permanent = excluded.permanent, version = excluded.version
+        permanent = excluded.permanent, version = excluded.version,
+        principal = excluded.principal
     WHERE session_records.expires_at <= ?8";
 
 /// The compare-and-swap: 0 rows changed means another writer got there first, or the
 /// row is gone or expired.
+/// `principal` is rewritten with `data`: a save that unties the session (or ties it to
+/// someone else) moves it in the index in the same statement.
 const SAVE: &str = "UPDATE session_records SET
-        data = ?2, created_at = ?3, last_active = ?4, expires_at = ?5, permanent = ?6, version = ?7
+        data = ?2, created_at = ?3, last_active = ?4, expires_at = ?5, permanent = ?6,
+        version = ?7, principal = ?10
     WHERE id_hash = ?1 AND version = ?8 AND expires_at > ?9";
 
 /// The first half of a key change: the old row must be live at the expected version.
@@ -111,6 +126,7 @@ impl RecordStore for SqliteStore {
                 .bind(version_to_sql(record.version))
                 .bind(version_to_sql(expected_version))
                 .bind(now.as_unix_millis())
+                .bind(record.principal())
         };
         if db.write("save a session", save).await? == 0 {
             return Err(StoreError::Conflict);
@@ -191,6 +207,48 @@ impl RecordStore for SqliteStore {
         let swept = self.db().delete_expired(now, self.cleanup_batch()).await?;
         swept.log();
         Ok(swept.deleted)
+    }
+
+    fn indexes_principals(&self) -> bool {
+        true
+    }
+
+    /// Rows come from the reader connections: a listing runs in parallel with writes and
+    /// sees the last committed state, which is what "log out everywhere" acts on.
+    async fn sessions_of(
+        &self,
+        principal: &str,
+        now: Timestamp,
+    ) -> Result<Vec<(StorageKey, Record)>, StoreError> {
+        const OP: &str = "list a principal's sessions";
+        let db = self.db();
+        let mut conn = db
+            .reader
+            .acquire()
+            .await
+            .map_err(|error| db.query_error(OP, error))?;
+        let result = sqlx::query(SESSIONS_OF)
+            .bind(principal)
+            .bind(now.as_unix_millis())
+            .fetch_all(&mut *conn)
+            .await;
+        conn.check(&result).await;
+        drop(conn);
+        let rows = result.map_err(|error| db.query_error(OP, error))?;
+        // An undecodable row is left out (and logged) rather than failing the listing:
+        // no cookie can resume it (a load answers `Corrupt`, and `ServerSide` deletes
+        // it), so leaving it out lets no session escape "log out everywhere", while an
+        // error would deny the principal the list until the row expires.
+        let mut sessions = Vec::with_capacity(rows.len());
+        for row in &rows {
+            match decode_key(db, row, 6).and_then(|key| Ok((key, decode(db, row)?))) {
+                Ok(session) => sessions.push(session),
+                Err(error) => {
+                    tracing::warn!(%error, "left an undecodable session out of a listing")
+                }
+            }
+        }
+        Ok(sessions)
     }
 }
 
@@ -279,7 +337,7 @@ impl Db {
 fn insert<'q>(
     key: &'q StorageKey,
     data: &'q str,
-    record: &Record,
+    record: &'q Record,
     now: Timestamp,
 ) -> Query<'q, Sqlite, SqliteArguments<'q>> {
     sqlx::query(CREATE)
@@ -291,6 +349,7 @@ fn insert<'q>(
         .bind(record.permanent)
         .bind(version_to_sql(record.version))
         .bind(now.as_unix_millis())
+        .bind(record.principal())
 }
 
 fn encode_data(db: &Db, record: &Record) -> Result<String, SqliteError> {
@@ -327,6 +386,18 @@ fn decode(db: &Db, row: &SqliteRow) -> Result<Record, SqliteError> {
         permanent: int(4, "permanent")? != 0,
         version: version_from_sql(int(5, "version")?),
     })
+}
+
+/// The `id_hash` at `index` of a row as the key it was stored under; anything but the
+/// 64 lowercase hex digits this store writes makes the row corrupt.
+fn decode_key(db: &Db, row: &SqliteRow, index: usize) -> Result<StorageKey, SqliteError> {
+    let corrupt = |source: Box<dyn std::error::Error + Send + Sync>| SqliteError::Corrupt {
+        path: db.path.to_path_buf(),
+        column: "id_hash",
+        source,
+    };
+    let text: &str = row.try_get(index).map_err(|error| corrupt(error.into()))?;
+    StorageKey::parse_hashed(text).ok_or_else(|| corrupt("not a hashed storage key".into()))
 }
 
 /// Versions are `u64` and SQLite integers `i64`: the bits are stored as they are, so

@@ -15,13 +15,19 @@ use crate::store::Db;
 use crate::SqliteError;
 
 /// Every migration in order: (version, SQL). Append only; never edit a released one.
-const MIGRATIONS: &[(i64, &str)] = &[(
-    1,
-    include_str!("../migrations/0001_create_session_records.sql"),
-)];
+const MIGRATIONS: &[(i64, &str)] = &[
+    (
+        1,
+        include_str!("../migrations/0001_create_session_records.sql"),
+    ),
+    (
+        2,
+        include_str!("../migrations/0002_index_sessions_by_principal.sql"),
+    ),
+];
 
 /// The schema version this build writes and understands.
-pub(crate) const LATEST: i64 = 1;
+pub(crate) const LATEST: i64 = 2;
 
 const LEDGER_EXISTS: &str =
     "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = 'session_sqlite_migrations'";
@@ -98,4 +104,15 @@ fn check_not_newer(found: i64, path: &Path) -> Result<(), SqliteError> {
         });
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn migrations_are_numbered_in_order_up_to_latest() {
+        let versions: Vec<i64> = MIGRATIONS.iter().map(|(version, _)| *version).collect();
+        assert_eq!(versions, (1..=LATEST).collect::<Vec<_>>());
+    }
 }

@@ -129,3 +129,47 @@ async fn too_big_values_are_typed() -> Result<(), Box<dyn std::error::Error>> {
     ));
     Ok(())
 }
+
+/// Listing a principal's sessions is a search of the principal index, never a scan of the
+/// table, even when most rows are anonymous and the planner has statistics.
+#[tokio::test]
+async fn listing_searches_the_principal_index() -> Result<(), Box<dyn std::error::Error>> {
+    use sqlx::Row as _;
+
+    let store = SqliteStoreOptions::default()
+        .with_cleanup_interval(None)
+        .connect("sqlite::memory:")
+        .await?;
+    let mut conn = store.acquire_writer().await?;
+    for n in 0..200 {
+        let principal = (n % 20 == 0).then(|| format!("user-{n}"));
+        sqlx::query(
+            "INSERT INTO session_records
+                (id_hash, data, created_at, last_active, expires_at, permanent, version, principal)
+             VALUES (?1, '{}', 0, 0, ?2, 0, 1, ?3)",
+        )
+        .bind(format!("{n:064x}"))
+        .bind(1_000_000 + n)
+        .bind(principal)
+        .execute(&mut *conn)
+        .await?;
+    }
+    sqlx::query("ANALYZE").execute(&mut *conn).await?;
+    // EXPLAIN QUERY PLAN rows are (id, parent, notused, detail).
+    let plan: Vec<String> = sqlx::query(&format!(
+        "EXPLAIN QUERY PLAN {}",
+        crate::record_store::SESSIONS_OF
+    ))
+    .bind("user-0")
+    .bind(0_i64)
+    .fetch_all(&mut *conn)
+    .await?
+    .iter()
+    .map(|row| row.try_get::<String, _>(3))
+    .collect::<Result<_, _>>()?;
+    assert_eq!(
+        plan,
+        ["SEARCH session_records USING INDEX session_records_principal (principal=? AND expires_at>?)"],
+    );
+    Ok(())
+}

@@ -10,14 +10,23 @@ pub enum InvalidUsername {
     /// The field was empty or only whitespace.
     #[error("Please enter a user name.")]
     Empty,
+    /// The name is longer than a session can be tied to
+    /// ([`Principal::MAX_NAME_BYTES`](session_core::Principal::MAX_NAME_BYTES)).
+    #[error("Please enter a user name of at most 1024 bytes.")]
+    TooLong,
+    /// The name has control characters (a NUL, a line break...).
+    #[error("A user name cannot contain control characters such as line breaks.")]
+    ControlCharacters,
 }
 
 /// The user name to log in as: the submitted value exactly as given (`/show` answers it
-/// byte for byte), unless it is missing, empty or only whitespace.
+/// byte for byte), unless it is missing, empty or only whitespace, longer than a session
+/// can be tied to, or has control characters.
 ///
 /// # Errors
 ///
-/// [`InvalidUsername`] for a missing field or a blank value.
+/// [`InvalidUsername`] for a missing field, a blank value, or a name the per-user index
+/// could not hold.
 ///
 /// # Examples
 ///
@@ -27,11 +36,17 @@ pub enum InvalidUsername {
 /// assert_eq!(username(Some(" ada ")), Ok(" ada "));
 /// assert_eq!(username(Some(" \t\n")), Err(InvalidUsername::Empty));
 /// assert_eq!(username(None), Err(InvalidUsername::Missing));
+/// assert_eq!(username(Some("a\nb")), Err(InvalidUsername::ControlCharacters));
+/// assert_eq!(username(Some(&"a".repeat(1025))), Err(InvalidUsername::TooLong));
 /// ```
 pub fn username(submitted: Option<&str>) -> Result<&str, InvalidUsername> {
     match submitted {
         None => Err(InvalidUsername::Missing),
         Some(name) if name.trim().is_empty() => Err(InvalidUsername::Empty),
+        Some(name) if name.len() > session_core::Principal::MAX_NAME_BYTES => {
+            Err(InvalidUsername::TooLong)
+        }
+        Some(name) if name.chars().any(char::is_control) => Err(InvalidUsername::ControlCharacters),
         Some(name) => Ok(name),
     }
 }

@@ -25,8 +25,9 @@ impl Session {
     /// # Errors
     ///
     /// [`SessionError::Unsupported`] when the backend keeps no per-user index (cookie
-    /// sessions, Flask-Session compatible stores); [`SessionError::TooLarge`] when the
-    /// session would no longer fit.
+    /// sessions, Flask-Session compatible stores); [`SessionError::InvalidPrincipal`] for
+    /// a name no store could index ([`Principal::new`]); [`SessionError::TooLarge`] when
+    /// the session would no longer fit.
     ///
     /// # Examples
     ///
@@ -41,6 +42,9 @@ impl Session {
     /// ```
     pub fn set_principal(&self, principal: Principal) -> Result<(), SessionError> {
         self.index_host()?;
+        if let Some(reason) = principal.name_problem() {
+            return Err(SessionError::InvalidPrincipal { reason });
+        }
         let value: Value = to_value(PRINCIPAL_KEY, principal)?;
         self.write(Change::Insert(PRINCIPAL_KEY.to_owned(), value))
     }

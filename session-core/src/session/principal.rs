@@ -43,7 +43,14 @@ pub struct Principal {
 }
 
 impl Principal {
+    /// The longest principal name, in bytes: a user id, an email address or a UUID fits
+    /// many times over, and every store can index it (PostgreSQL's B-tree entries, say,
+    /// are bounded).
+    pub const MAX_NAME_BYTES: usize = 1024;
+
     /// The principal `name` (a user id: stable, unique, not necessarily shown to anyone).
+    /// [`Session::set_principal`](crate::Session::set_principal) refuses an empty name,
+    /// one over [`MAX_NAME_BYTES`](Self::MAX_NAME_BYTES) or one with control characters.
     pub fn new(name: impl Into<String>) -> Self {
         Self {
             name: name.into(),
@@ -66,6 +73,19 @@ impl Principal {
     /// What the app attached at login.
     pub fn attached(&self) -> &Map<String, Value> {
         &self.attached
+    }
+
+    /// Why the name cannot be indexed, if it cannot.
+    pub(crate) fn name_problem(&self) -> Option<&'static str> {
+        if self.name.is_empty() {
+            Some("the principal name is empty")
+        } else if self.name.len() > Self::MAX_NAME_BYTES {
+            Some("the principal name is longer than 1024 bytes")
+        } else if self.name.chars().any(char::is_control) {
+            Some("the principal name has control characters")
+        } else {
+            None
+        }
     }
 
     /// The principal a record is tied to, if any (and if what is stored has its shape).

@@ -1,6 +1,7 @@
 //! [`RedisStore`]: session records as Redis hashes with native TTLs.
 
 mod codec;
+mod index;
 mod scripts;
 
 use std::fmt;
@@ -20,7 +21,16 @@ use crate::{DecodeError, RedisConfig, RedisError};
 ///
 /// - **Layout**: one hash per session under `<prefix>{<storage key>}` (the SHA-256 of the
 ///   id: a dump of Redis holds no usable cookie), with the fields `version`, `data`
-///   (JSON), `created_at`, `last_active`, `expires_at` and `permanent`.
+///   (JSON), `created_at`, `last_active`, `expires_at` and `permanent`, plus
+///   `principal` when the session is tied to one.
+/// - **Per-user index**: a sorted set per principal,
+///   `<prefix>principal:{<hex SHA-256 of the name>}` ([`principal_key`](Self::principal_key)),
+///   whose members are the storage keys of its sessions scored by their deadlines. The
+///   hash tag keeps one principal's index in one slot; its sessions live in others, so
+///   the writes are ordered (entry before tying record, record deleted before entry)
+///   rather than atomic, and listing loads and checks every record it names.
+///   [`sessions_of`](RecordStore::sessions_of) therefore finds every live tied session,
+///   single server or cluster. The argument in full is in `src/store/index.rs`.
 /// - **Expiry**: the key's TTL is set with `PEXPIREAT` to the record's deadline on every
 ///   write and touch, so Redis drops expired sessions by itself;
 ///   [`delete_expired`](RecordStore::delete_expired) has nothing to do and returns 0.
@@ -105,17 +115,18 @@ impl RedisStore {
 
     /// Runs a write script on `keys` with the shared argument layout (see `scripts`);
     /// records are live while their deadline is after `now`.
-    async fn write(
+    async fn write<T: redis::FromRedisValue>(
         &self,
         script: &redis::Script,
         keys: &[&str],
         record: &Record,
         expected_version: Option<u64>,
         now: Timestamp,
-    ) -> Result<i64, StoreError> {
+    ) -> Result<T, StoreError> {
         let encoded =
             codec::encode(record).map_err(|error| StoreError::Backend(Box::new(error)))?;
         ensure_storable(encoded.data.len())?;
+        let principal = record.principal();
         let mut invocation = script.prepare_invoke();
         for key in keys {
             invocation.key(*key);
@@ -128,30 +139,45 @@ impl RedisStore {
             .arg(encoded.created_at)
             .arg(encoded.last_active)
             .arg(encoded.expires_at)
-            .arg(encoded.permanent);
+            .arg(encoded.permanent)
+            .arg(if principal.is_some() { "1" } else { "0" })
+            .arg(principal.unwrap_or_default());
         let mut conn = self.redis.conn();
         Ok(self.redis.run(invocation.invoke_async(&mut conn)).await?)
     }
 
+    /// Bumps the index entry of `key` when `record` is tied: before the write that ties it
+    /// (see `index`).
+    async fn bump_for(&self, key: &StorageKey, record: &Record) -> Result<(), StoreError> {
+        match record.principal() {
+            Some(principal) => {
+                self.bump(principal.as_bytes(), key, record.expires_at)
+                    .await
+            }
+            None => Ok(()),
+        }
+    }
+
     /// A key change across cluster slots, in two steps that no other client can tell
-    /// apart from one (see the type's docs).
+    /// apart from one (see the type's docs). Replies what the old key's delete replied.
     async fn change_key_across_slots(
         &self,
         old: &str,
         new: &str,
+        new_key: &StorageKey,
         record: &Record,
         expected_version: u64,
         now: Timestamp,
-    ) -> Result<(), StoreError> {
+    ) -> Result<index::Reply, StoreError> {
         if self
-            .write(&SCRIPTS.create, &[new], record, None, now)
+            .write::<i64>(&SCRIPTS.create, &[new], record, None, now)
             .await?
             == 0
         {
             return Err(StoreError::KeyCollision);
         }
         let deleted = self
-            .write(
+            .write::<index::Reply>(
                 &SCRIPTS.delete_if,
                 &[old],
                 record,
@@ -160,12 +186,17 @@ impl RedisStore {
             )
             .await;
         match deleted {
-            Ok(1) => Ok(()),
+            Ok(reply) if reply.0 == 1 => Ok(reply),
             other => {
                 // Undo the first step; if even that fails, the orphan is unreachable (its id
                 // was never sent) and expires with its TTL.
                 let mut conn = self.redis.conn();
-                let _: Result<(), _> = self.redis.run(conn.del::<_, ()>(new)).await;
+                if self.redis.run(conn.del::<_, ()>(new)).await.is_ok() {
+                    // This call deleted the new record, so it may drop its entry.
+                    if let Some(principal) = record.principal() {
+                        self.unlist(principal.as_bytes(), new_key.as_str()).await;
+                    }
+                }
                 other.and(Err(StoreError::Conflict))
             }
         }
@@ -197,14 +228,18 @@ impl RecordStore for RedisStore {
         Ok(record.filter(|record| !record.is_expired_at(now)))
     }
 
+    /// A tied record is listed in its principal's index first, then stored.
     async fn create(
         &self,
         key: &StorageKey,
         record: &Record,
         now: Timestamp,
     ) -> Result<(), StoreError> {
+        self.bump_for(key, record).await?;
+        // On a collision the entry just made stays: the key's live record may be tied to
+        // the same principal, and entries are only removed by whoever deletes a record.
         match self
-            .write(&SCRIPTS.create, &[&self.redis_key(key)], record, None, now)
+            .write::<i64>(&SCRIPTS.create, &[&self.redis_key(key)], record, None, now)
             .await?
         {
             1 => Ok(()),
@@ -212,6 +247,9 @@ impl RecordStore for RedisStore {
         }
     }
 
+    /// A tied record is listed (its entry raised to the new deadline) first, then saved.
+    /// A save that ties the record to another principal, or to none, leaves the old
+    /// principal's entry until its deadline: listing skips it (see `index`).
     async fn save(
         &self,
         key: &StorageKey,
@@ -219,9 +257,10 @@ impl RecordStore for RedisStore {
         expected_version: u64,
         now: Timestamp,
     ) -> Result<(), StoreError> {
+        self.bump_for(key, record).await?;
         let redis_key = self.redis_key(key);
         match self
-            .write(
+            .write::<i64>(
                 &SCRIPTS.save,
                 &[&redis_key],
                 record,
@@ -235,6 +274,7 @@ impl RecordStore for RedisStore {
         }
     }
 
+    /// The new key is listed first, the record moved, then the old key unlisted.
     async fn change_key(
         &self,
         old: &StorageKey,
@@ -243,37 +283,62 @@ impl RecordStore for RedisStore {
         expected_version: u64,
         now: Timestamp,
     ) -> Result<(), StoreError> {
-        let (old, new) = (self.redis_key(old), self.redis_key(new));
-        if self.redis.is_cluster() {
-            return self
-                .change_key_across_slots(&old, &new, record, expected_version, now)
-                .await;
-        }
-        match self
-            .write(
+        self.bump_for(new, record).await?;
+        let (old_redis, new_redis) = (self.redis_key(old), self.redis_key(new));
+        let reply = if self.redis.is_cluster() {
+            self.change_key_across_slots(&old_redis, &new_redis, new, record, expected_version, now)
+                .await?
+        } else {
+            self.write::<index::Reply>(
                 &SCRIPTS.change_key,
-                &[&old, &new],
+                &[&old_redis, &new_redis],
                 record,
                 Some(expected_version),
                 now,
             )
             .await?
-        {
-            1 => Ok(()),
+        };
+        match reply.0 {
+            1 => {
+                // This call deleted the old record, so it may drop the old entry.
+                if let Some(principal) = index::tied(&reply) {
+                    self.unlist(principal, old.as_str()).await;
+                }
+                Ok(())
+            }
             -1 => Err(StoreError::KeyCollision),
-            _ => Err(StoreError::Conflict),
+            _ => {
+                // Nothing was written under the new key, and no one else can write there:
+                // it comes from an id only the caller holds. Its entry goes, as when the
+                // cross-slot path undoes its first step.
+                if let Some(principal) = record.principal() {
+                    self.unlist(principal.as_bytes(), new.as_str()).await;
+                }
+                Err(StoreError::Conflict)
+            }
         }
     }
 
+    /// Deletes the record, then its entry in the index of the principal it named.
     async fn delete(&self, key: &StorageKey) -> Result<(), StoreError> {
         let mut conn = self.redis.conn();
-        Ok(self
+        let reply: index::Reply = self
             .redis
-            .run(conn.del::<_, ()>(self.redis_key(key)))
-            .await?)
+            .run(
+                SCRIPTS
+                    .delete
+                    .key(self.redis_key(key))
+                    .invoke_async(&mut conn),
+            )
+            .await?;
+        if let Some(principal) = index::tied(&reply) {
+            self.unlist(principal, key.as_str()).await;
+        }
+        Ok(())
     }
 
-    /// `last_active` is the current time: the record must be live at it.
+    /// `last_active` is the current time: the record must be live at it. A tied record's
+    /// entry is raised to the new deadline right after (see `index`).
     async fn touch(
         &self,
         key: &StorageKey,
@@ -287,15 +352,35 @@ impl RecordStore for RedisStore {
             .arg(last_active.as_unix_millis())
             .arg(expires_at.as_unix_millis());
         let mut conn = self.redis.conn();
-        let _touched: i64 = self.redis.run(invocation.invoke_async(&mut conn)).await?;
+        let reply: index::Reply = self.redis.run(invocation.invoke_async(&mut conn)).await?;
+        if let Some(principal) = index::tied(&reply) {
+            self.bump(principal, key, expires_at).await?;
+        }
         Ok(())
     }
 
     /// Redis removes expired sessions by itself (each key's TTL is its deadline), so there
     /// is never anything left to delete: always `Ok(0)`. A record expired at `now` but
-    /// not yet at Redis' clock is already absent to every other operation.
+    /// not yet at Redis' clock is already absent to every other operation. Index entries
+    /// go the same way: listing drops those past their deadline, and a principal's whole
+    /// set expires after its last session (see `index`), so no scan is needed here.
     async fn delete_expired(&self, _now: Timestamp) -> Result<u64, StoreError> {
         Ok(0)
+    }
+
+    fn indexes_principals(&self) -> bool {
+        true
+    }
+
+    /// Reads the principal's set, dropping entries past their deadline, then loads each
+    /// listed record (concurrently: they live in other slots) and keeps the live ones
+    /// still tied to `principal`.
+    async fn sessions_of(
+        &self,
+        principal: &str,
+        now: Timestamp,
+    ) -> Result<Vec<(StorageKey, Record)>, StoreError> {
+        self.indexed_sessions(principal, now).await
     }
 }
 

@@ -583,3 +583,23 @@ async fn a_session_emptied_by_clear_leaves_its_principal_index() -> TestResult {
     assert!(harness.manager.sessions_of("ada").await?.is_empty());
     Ok(())
 }
+
+#[tokio::test]
+async fn principals_no_store_could_index_are_refused_before_anything_is_written() -> TestResult {
+    let harness = Harness::new(SessionConfig::default())?;
+    let (request, session) = harness.open(None).await?;
+    let too_long = "x".repeat(crate::Principal::MAX_NAME_BYTES + 1);
+    for name in ["", "a\0b", "line\nbreak", too_long.as_str()] {
+        let refused = session.set_principal(crate::Principal::new(name));
+        assert!(
+            matches!(refused, Err(SessionError::InvalidPrincipal { .. })),
+            "{name:?}: {refused:?}"
+        );
+        assert_eq!(refused.map_err(|e| e.http_status()), Err(422));
+    }
+    let longest = "x".repeat(crate::Principal::MAX_NAME_BYTES);
+    session.set_principal(crate::Principal::new(longest.as_str()))?;
+    harness.save(request).await?;
+    assert_eq!(harness.manager.sessions_of(&longest).await?.len(), 1);
+    Ok(())
+}
