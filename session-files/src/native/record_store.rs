@@ -1,0 +1,327 @@
+//! The [`RecordStore`] contract on files: every write prepared in a temporary file, then
+//! made conditional on the current file's header under the directory's lock.
+
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use session_core::clock::Timestamp;
+use session_core::store::{Record, RecordStore, StorageKey, StoreError};
+
+use super::format::{self, Head, HEADER_LEN, STABLE_LEN};
+use super::{file_name, is_hashed_name, FileStore, Shared};
+use crate::cleanup::Swept;
+use crate::dir::Locked;
+use crate::FileStoreError;
+
+/// How a conditional write ended, short of an error.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Written {
+    Done,
+    Collision,
+    Conflict,
+}
+
+impl Written {
+    pub(crate) fn into_result(self) -> Result<(), StoreError> {
+        match self {
+            Self::Done => Ok(()),
+            Self::Collision => Err(StoreError::KeyCollision),
+            Self::Conflict => Err(StoreError::Conflict),
+        }
+    }
+}
+
+/// How many times a touch re-reads a file that changed under it before leaving it be.
+const TOUCH_ATTEMPTS: usize = 3;
+/// How many expired files one hold of the lock removes, so writers get it in between.
+const SWEEP_BATCH: usize = 256;
+
+impl FileStore {
+    /// Runs `f` on a blocking thread with the shared directory.
+    async fn run<T: Send + 'static>(
+        &self,
+        f: impl FnOnce(&Shared) -> Result<T, FileStoreError> + Send + 'static,
+    ) -> Result<T, FileStoreError> {
+        let shared = Arc::clone(self.shared());
+        tokio::task::spawn_blocking(move || f(&shared))
+            .await
+            .map_err(|source| FileStoreError::Task { source })?
+    }
+}
+
+#[async_trait]
+impl RecordStore for FileStore {
+    async fn load(&self, key: &StorageKey, now: Timestamp) -> Result<Option<Record>, StoreError> {
+        let name = file_name(key);
+        Ok(self.run(move |shared| shared.load(&name, now)).await?)
+    }
+
+    async fn create(
+        &self,
+        key: &StorageKey,
+        record: &Record,
+        now: Timestamp,
+    ) -> Result<(), StoreError> {
+        let (name, bytes) = (file_name(key), format::encode(record)?);
+        self.run(move |shared| shared.create(&name, &bytes, now))
+            .await?
+            .into_result()
+    }
+
+    async fn save(
+        &self,
+        key: &StorageKey,
+        record: &Record,
+        expected_version: u64,
+        now: Timestamp,
+    ) -> Result<(), StoreError> {
+        let (name, bytes) = (file_name(key), format::encode(record)?);
+        self.run(move |shared| shared.save(&name, &bytes, expected_version, now))
+            .await?
+            .into_result()
+    }
+
+    async fn change_key(
+        &self,
+        old: &StorageKey,
+        new: &StorageKey,
+        record: &Record,
+        expected_version: u64,
+        now: Timestamp,
+    ) -> Result<(), StoreError> {
+        let (old, new) = (file_name(old), file_name(new));
+        let bytes = format::encode(record)?;
+        self.run(move |shared| shared.change_key(&old, &new, &bytes, expected_version, now))
+            .await?
+            .into_result()
+    }
+
+    async fn delete(&self, key: &StorageKey) -> Result<(), StoreError> {
+        let name = file_name(key);
+        Ok(self.run(move |shared| shared.delete(&name)).await?)
+    }
+
+    /// `last_active` is the current time, so it is also the instant liveness is judged at.
+    async fn touch(
+        &self,
+        key: &StorageKey,
+        last_active: Timestamp,
+        expires_at: Timestamp,
+    ) -> Result<(), StoreError> {
+        let name = file_name(key);
+        Ok(self
+            .run(move |shared| shared.touch(&name, last_active, expires_at))
+            .await?)
+    }
+
+    /// Removes every expired session file (and every undecodable one, counted in a log
+    /// line); returns how many expired ones it removed.
+    async fn delete_expired(&self, now: Timestamp) -> Result<u64, StoreError> {
+        let swept = self.run(move |shared| shared.delete_expired(now)).await?;
+        swept.log();
+        Ok(swept.expired)
+    }
+}
+
+impl Shared {
+    fn corrupt(&self, name: &str, source: crate::FormatError) -> FileStoreError {
+        FileStoreError::Corrupt {
+            path: self.dir.file(name),
+            source,
+        }
+    }
+
+    fn load(&self, name: &str, now: Timestamp) -> Result<Option<Record>, FileStoreError> {
+        let Some(bytes) = self.dir.read(name)? else {
+            return Ok(None);
+        };
+        match format::decode(&bytes) {
+            Ok(Some((head, record))) => Ok(head.is_live(now).then_some(record)),
+            Ok(None) => {
+                let head = Head::parse(&bytes).map_err(|source| self.corrupt(name, source))?;
+                let error = FileStoreError::NewerFormat {
+                    path: self.dir.file(name),
+                    found: head.format,
+                    supported: format::FORMAT,
+                };
+                tracing::warn!(%error, "leaving a session file of a newer format alone");
+                Ok(None)
+            }
+            Err(source) => Err(self.corrupt(name, source)),
+        }
+    }
+
+    /// The header of the file `name`, under the lock: `None` for no file; an undecodable
+    /// header reads as `None` too (an expired-or-garbage file a write may replace), a newer
+    /// format as a live file nobody may replace.
+    fn head(&self, _: &Locked, name: &str) -> Result<Option<Head>, FileStoreError> {
+        let Some(bytes) = self.dir.read_head(name, HEADER_LEN)? else {
+            return Ok(None);
+        };
+        Ok(Head::parse(&bytes).ok())
+    }
+
+    fn create(&self, name: &str, bytes: &[u8], now: Timestamp) -> Result<Written, FileStoreError> {
+        let prepared = self.dir.prepare(bytes)?;
+        let written = self.dir.locked(|locked| {
+            if let Some(head) = self.head(locked, name)? {
+                if head.is_live(now) || head.version().is_none() {
+                    return Ok(Written::Collision);
+                }
+            }
+            prepared.commit(&self.dir, locked, name)?;
+            Ok(Written::Done)
+        })?;
+        self.dir.sync()?;
+        Ok(written)
+    }
+
+    /// Whether the file under `name` is live at `now` with `expected` as its version.
+    fn holds(
+        &self,
+        locked: &Locked,
+        name: &str,
+        expected: u64,
+        now: Timestamp,
+    ) -> Result<bool, FileStoreError> {
+        Ok(self
+            .head(locked, name)?
+            .is_some_and(|head| head.is_live(now) && head.version() == Some(expected)))
+    }
+
+    fn save(
+        &self,
+        name: &str,
+        bytes: &[u8],
+        expected: u64,
+        now: Timestamp,
+    ) -> Result<Written, FileStoreError> {
+        let prepared = self.dir.prepare(bytes)?;
+        let written = self.dir.locked(|locked| {
+            if !self.holds(locked, name, expected, now)? {
+                return Ok(Written::Conflict);
+            }
+            prepared.commit(&self.dir, locked, name)?;
+            Ok(Written::Done)
+        })?;
+        self.dir.sync()?;
+        Ok(written)
+    }
+
+    /// The new file is renamed into place before the old one is removed: a crash in
+    /// between leaves a stale copy of the pre-rename session under the old name (which
+    /// expires), never a session lost.
+    fn change_key(
+        &self,
+        old: &str,
+        new: &str,
+        bytes: &[u8],
+        expected: u64,
+        now: Timestamp,
+    ) -> Result<Written, FileStoreError> {
+        let prepared = self.dir.prepare(bytes)?;
+        let written = self.dir.locked(|locked| {
+            if !self.holds(locked, old, expected, now)? {
+                return Ok(Written::Conflict);
+            }
+            if let Some(head) = self.head(locked, new)? {
+                if head.is_live(now) || head.version().is_none() {
+                    return Ok(Written::Collision);
+                }
+            }
+            prepared.commit(&self.dir, locked, new)?;
+            self.dir.remove(locked, old)?;
+            Ok(Written::Done)
+        })?;
+        self.dir.sync()?;
+        Ok(written)
+    }
+
+    fn delete(&self, name: &str) -> Result<(), FileStoreError> {
+        if self.dir.locked(|locked| self.dir.remove(locked, name))? {
+            self.dir.sync()?;
+        }
+        Ok(())
+    }
+
+    /// Rewrites a live file with a new expiry, if no write came in between; a file that
+    /// keeps changing is left to the writers (the touch is only a refresh).
+    fn touch(
+        &self,
+        name: &str,
+        now: Timestamp,
+        expires_at: Timestamp,
+    ) -> Result<(), FileStoreError> {
+        for _ in 0..TOUCH_ATTEMPTS {
+            let Some(current) = self.dir.read(name)? else {
+                return Ok(());
+            };
+            // Corrupt or newer files are not refreshed; a load deals with them.
+            let Ok(Some((head, mut record))) = format::decode(&current) else {
+                return Ok(());
+            };
+            if !head.is_live(now) {
+                return Ok(());
+            }
+            record.last_active = now;
+            record.expires_at = expires_at;
+            let prepared = self.dir.prepare(&format::encode(&record)?)?;
+            let done = self.dir.locked(|locked| {
+                if self.dir.read(name)?.as_deref() != Some(current.as_slice()) {
+                    return Ok(false);
+                }
+                prepared.commit(&self.dir, locked, name)?;
+                Ok(true)
+            })?;
+            if done {
+                return self.dir.sync();
+            }
+        }
+        Ok(())
+    }
+
+    /// Removes the session files expired at `now` and the ones whose header does not
+    /// decode (a name of 64 hex digits is this store's, and a file is only ever renamed into
+    /// place whole, so such a file is garbage, not a write in progress), plus abandoned
+    /// temporary files.
+    pub(crate) fn delete_expired(&self, now: Timestamp) -> Result<Swept, FileStoreError> {
+        let mut candidates = Vec::new();
+        for name in self.dir.list(is_hashed_name)? {
+            let Some(head) = self.dir.read_head(&name, STABLE_LEN)? else {
+                continue;
+            };
+            if !Head::stable_expiry(&head).is_ok_and(|expires_at| now < expires_at) {
+                candidates.push(name);
+            }
+        }
+        let mut swept = Swept::default();
+        for batch in candidates.chunks(SWEEP_BATCH) {
+            self.dir.locked(|locked| {
+                for name in batch {
+                    // Judged again under the lock: a save may have renewed it meanwhile.
+                    let Some(head) = self.dir.read_head(name, STABLE_LEN)? else {
+                        continue;
+                    };
+                    let expired = match Head::stable_expiry(&head) {
+                        Ok(expires_at) if now < expires_at => continue,
+                        Ok(_) => true,
+                        Err(_) => false,
+                    };
+                    if self.dir.remove(locked, name)? {
+                        if expired {
+                            swept.expired += 1;
+                        } else {
+                            swept.undecodable += 1;
+                        }
+                    }
+                }
+                Ok(())
+            })?;
+        }
+        swept.temps = self.dir.remove_stale_temps(now)?;
+        if swept != Swept::default() {
+            self.dir.sync()?;
+        }
+        Ok(swept)
+    }
+}
