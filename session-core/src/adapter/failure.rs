@@ -53,7 +53,9 @@ impl ErrorResponse {
         Self {
             status,
             body: error.public_message(),
-            level: if status < 500 {
+            // A 501 is the deployment answering what its backend cannot do (a per-user
+            // index on cookies), not a fault for an operator to chase.
+            level: if status < 500 || status == 501 {
                 LogLevel::Warn
             } else {
                 LogLevel::Error

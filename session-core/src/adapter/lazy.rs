@@ -8,9 +8,9 @@ use std::sync::{Arc, Mutex, PoisonError, Weak};
 use tokio::sync::OnceCell;
 
 use super::{ResponsePlan, SessionManager};
-use crate::backend::{BoxedState, Context, CookieUpdate, Outcome, SessionBackend};
+use crate::backend::{BoxedState, Context, CookieUpdate, Outcome, Revocation, SessionBackend};
 use crate::session::Host;
-use crate::{LiveSession, Session, SessionError, SessionHandle};
+use crate::{LiveSession, Session, SessionError};
 
 /// One request's session: loaded by the first handler extractor (or guard) that asks for
 /// it, shared by later ones, and saved once: by the adapter after the handler, or earlier
@@ -184,9 +184,9 @@ impl Host for Slot {
     fn revoke<'a>(
         &'a self,
         principal: &'a str,
-        handles: &'a [SessionHandle],
+        which: Revocation<'a>,
     ) -> BoxFuture<'a, Result<u64, SessionError>> {
-        Box::pin(self.manager.revoke(principal, handles))
+        Box::pin(self.manager.revoke_where(principal, which))
     }
 }
 

@@ -57,7 +57,8 @@ pub use self::failure::{error_chain, ErrorResponse, LogLevel};
 pub use self::lazy::LazySession;
 pub use self::response::{HeaderOp, ResponsePlan};
 use crate::backend::{
-    BoxedBackend, Capabilities, Context, CookieUpdate, IntoSessionBackend, SessionBackend,
+    BoxedBackend, Capabilities, Context, CookieUpdate, IntoSessionBackend, Revocation,
+    SessionBackend,
 };
 use crate::clock::{Clock, SystemClock, Timestamp};
 use crate::{ConfigError, LiveSession, SessionConfig, SessionError, SessionHandle};
@@ -217,8 +218,8 @@ impl SessionManager {
         principal: &str,
         handles: &[SessionHandle],
     ) -> Result<u64, SessionError> {
-        let cx = Context::new(self.config(), self.now());
-        self.inner.backend.revoke(principal, handles, cx).await
+        self.revoke_where(principal, Revocation::Handles(handles))
+            .await
     }
 
     /// Ends every session of `principal` ("log out everywhere", a password change, an
@@ -254,16 +255,17 @@ impl SessionManager {
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub async fn revoke_all(&self, principal: &str) -> Result<u64, SessionError> {
-        let handles: Vec<SessionHandle> = self
-            .sessions_of(principal)
-            .await?
-            .into_iter()
-            .map(|session| session.handle)
-            .collect();
-        if handles.is_empty() {
-            return Ok(0);
-        }
-        self.revoke(principal, &handles).await
+        self.revoke_where(principal, Revocation::AllBut(None)).await
+    }
+
+    /// Ends the sessions of `principal` that `which` selects.
+    pub(crate) async fn revoke_where(
+        &self,
+        principal: &str,
+        which: Revocation<'_>,
+    ) -> Result<u64, SessionError> {
+        let cx = Context::new(self.config(), self.now());
+        self.inner.backend.revoke(principal, which, cx).await
     }
 
     pub(crate) fn backend(&self) -> &BoxedBackend {

@@ -6,8 +6,8 @@ use std::pin::Pin;
 use std::sync::Arc;
 
 use super::SessionBackend;
-use super::{Capabilities, Context, IntoSessionBackend, Loaded, Outcome, Saved};
-use crate::{ConfigError, LiveSession, SessionConfig, SessionError, SessionHandle};
+use super::{Capabilities, Context, IntoSessionBackend, Loaded, Outcome, Revocation, Saved};
+use crate::{ConfigError, LiveSession, SessionConfig, SessionError};
 
 type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
 
@@ -113,10 +113,10 @@ impl SessionBackend for BoxedBackend {
     async fn revoke(
         &self,
         principal: &str,
-        handles: &[SessionHandle],
+        which: Revocation<'_>,
         cx: Context<'_>,
     ) -> Result<u64, SessionError> {
-        self.inner.dyn_revoke(principal, handles, cx).await
+        self.inner.dyn_revoke(principal, which, cx).await
     }
 
     fn check(&self, config: &SessionConfig) -> Result<(), ConfigError> {
@@ -156,7 +156,7 @@ trait DynBackend: Send + Sync + 'static {
     fn dyn_revoke<'a>(
         &'a self,
         principal: &'a str,
-        handles: &'a [SessionHandle],
+        which: Revocation<'a>,
         cx: Context<'a>,
     ) -> BoxFuture<'a, Result<u64, SessionError>>;
 
@@ -195,10 +195,10 @@ impl<B: SessionBackend> DynBackend for B {
     fn dyn_revoke<'a>(
         &'a self,
         principal: &'a str,
-        handles: &'a [SessionHandle],
+        which: Revocation<'a>,
         cx: Context<'a>,
     ) -> BoxFuture<'a, Result<u64, SessionError>> {
-        Box::pin(self.revoke(principal, handles, cx))
+        Box::pin(self.revoke(principal, which, cx))
     }
 
     fn dyn_check(&self, config: &SessionConfig) -> Result<(), ConfigError> {

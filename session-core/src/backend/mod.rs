@@ -162,8 +162,8 @@ pub trait SessionBackend: Send + Sync + 'static {
         async { Err(index_unsupported()) }
     }
 
-    /// Ends the sessions of `principal` named by `handles` (handles of other principals'
-    /// sessions end nothing); returns how many were ended.
+    /// Ends the sessions of `principal` that `which` selects (handles of other
+    /// principals' sessions end nothing); returns how many were ended.
     ///
     /// # Errors
     ///
@@ -171,10 +171,10 @@ pub trait SessionBackend: Send + Sync + 'static {
     fn revoke(
         &self,
         principal: &str,
-        handles: &[SessionHandle],
+        which: Revocation<'_>,
         cx: Context<'_>,
     ) -> impl Future<Output = Result<u64, SessionError>> + Send {
-        let _ = (principal, handles, cx);
+        let _ = (principal, which, cx);
         async { Err(index_unsupported()) }
     }
 
@@ -224,14 +224,35 @@ impl<B: SessionBackend> SessionBackend for Arc<B> {
     fn revoke(
         &self,
         principal: &str,
-        handles: &[SessionHandle],
+        which: Revocation<'_>,
         cx: Context<'_>,
     ) -> impl Future<Output = Result<u64, SessionError>> + Send {
-        (**self).revoke(principal, handles, cx)
+        (**self).revoke(principal, which, cx)
     }
 
     fn check(&self, config: &SessionConfig) -> Result<(), ConfigError> {
         (**self).check(config)
+    }
+}
+
+/// Which of a principal's sessions [`SessionBackend::revoke`] ends.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Revocation<'a> {
+    /// The sessions these handles name.
+    Handles(&'a [SessionHandle]),
+    /// Every session but the one named ("sign out other devices"); every one with `None`
+    /// ("log out everywhere"). One listing, where handles would take two.
+    AllBut(Option<&'a SessionHandle>),
+}
+
+impl Revocation<'_> {
+    /// Whether the session named `handle` is to be ended.
+    pub fn selects(&self, handle: &SessionHandle) -> bool {
+        match self {
+            Self::Handles(handles) => handles.contains(handle),
+            Self::AllBut(kept) => *kept != Some(handle),
+        }
     }
 }
 

@@ -8,6 +8,7 @@ use serde_json::Value;
 use super::changes::Change;
 use super::principal::{index_unsupported, PRINCIPAL_KEY};
 use super::{to_value, Host, LiveSession, Principal, Session, SessionHandle};
+use crate::backend::Revocation;
 use crate::SessionError;
 
 impl Session {
@@ -95,9 +96,8 @@ impl Session {
         let (Some(host), Some(principal)) = (self.index_host()?, self.principal()) else {
             return Ok(false);
         };
-        let ended = host
-            .revoke(principal.name(), std::slice::from_ref(handle))
-            .await?;
+        let which = Revocation::Handles(std::slice::from_ref(handle));
+        let ended = host.revoke(principal.name(), which).await?;
         Ok(ended > 0)
     }
 
@@ -112,17 +112,8 @@ impl Session {
             return Ok(0);
         };
         let current = self.lock().handle.clone();
-        let others: Vec<SessionHandle> = host
-            .sessions_of(principal.name())
-            .await?
-            .into_iter()
-            .map(|session| session.handle)
-            .filter(|handle| Some(handle) != current.as_ref())
-            .collect();
-        if others.is_empty() {
-            return Ok(0);
-        }
-        host.revoke(principal.name(), &others).await
+        host.revoke(principal.name(), Revocation::AllBut(current.as_ref()))
+            .await
     }
 
     /// The request's host when it keeps the per-user index; `None` for a session that

@@ -8,6 +8,7 @@ use std::sync::{Arc, Mutex, MutexGuard, PoisonError, Weak};
 
 use super::changes::Change;
 use super::{ChangeSet, LiveSession, Session, SessionHandle, State};
+use crate::backend::Revocation;
 use crate::backend::{Lifecycle, SizeLimit};
 use crate::store::Record;
 use crate::SessionError;
@@ -30,7 +31,7 @@ pub(crate) trait Host: Send + Sync {
     fn revoke<'a>(
         &'a self,
         principal: &'a str,
-        handles: &'a [SessionHandle],
+        which: Revocation<'a>,
     ) -> BoxFuture<'a, Result<u64, SessionError>>;
 }
 

@@ -6,6 +6,7 @@ use tracing::{debug, warn};
 
 use super::save::is_tombstone;
 use super::ServerSide;
+use crate::backend::Revocation;
 use crate::clock::Timestamp;
 use crate::store::{Record, RecordStore, StorageKey, StoreError};
 use crate::{LiveSession, SessionConfig, SessionError, SessionHandle};
@@ -51,17 +52,17 @@ impl<S: RecordStore> ServerSide<S> {
             .collect())
     }
 
-    /// Deletes the principal's sessions named by `handles`; returns how many.
-    pub(super) async fn revoke_handles(
+    /// Deletes the principal's sessions `which` selects; returns how many.
+    pub(super) async fn revoke_selected(
         &self,
         principal: &str,
-        handles: &[SessionHandle],
+        which: Revocation<'_>,
         config: &SessionConfig,
         now: Timestamp,
     ) -> Result<u64, SessionError> {
         let mut ended = 0;
         for (key, _) in self.indexed(principal, config, now).await? {
-            if handles.contains(&SessionHandle::for_key(&key)) {
+            if which.selects(&SessionHandle::for_key(&key)) {
                 self.store.delete(&key).await?;
                 ended += 1;
             }

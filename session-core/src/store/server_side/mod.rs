@@ -18,8 +18,8 @@ use self::locks::{SessionLockGuard, SessionLocks};
 use self::save::is_tombstone;
 use super::{Record, RecordStore, SessionId, StorageKey, StoreError};
 use crate::backend::{
-    Capabilities, Context, CookieUpdate, IntoSessionBackend, Lifecycle, Loaded, Outcome, Saved,
-    SessionBackend, SizeLimit,
+    Capabilities, Context, CookieUpdate, IntoSessionBackend, Lifecycle, Loaded, Outcome,
+    Revocation, Saved, SessionBackend, SizeLimit,
 };
 use crate::clock::Timestamp;
 use crate::{LiveSession, SessionConfig, SessionError, SessionHandle};
@@ -302,10 +302,10 @@ impl<S: RecordStore> SessionBackend for ServerSide<S> {
     async fn revoke(
         &self,
         principal: &str,
-        handles: &[SessionHandle],
+        which: Revocation<'_>,
         cx: Context<'_>,
     ) -> Result<u64, SessionError> {
-        self.revoke_handles(principal, handles, cx.config(), cx.now())
+        self.revoke_selected(principal, which, cx.config(), cx.now())
             .await
     }
 }
