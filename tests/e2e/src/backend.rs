@@ -57,8 +57,9 @@ pub enum Storage {
 ///   `demo_support::session_manager` and `SessionManager::capabilities`), so a backend
 ///   that changes what it can do changes what the scenarios expect:
 ///   [`server_side_revocation`](Self::server_side_revocation),
-///   [`merges_concurrent_writes`](Self::merges_concurrent_writes) and the size limit
-///   behind [`oversize_value_bytes`](Self::oversize_value_bytes).
+///   [`merges_concurrent_writes`](Self::merges_concurrent_writes),
+///   [`per_user_index`](Self::per_user_index) and the size limit behind
+///   [`oversize_value_bytes`](Self::oversize_value_bytes).
 /// - **Facts about the demo's deployment**, which no backend declares because they are
 ///   not its to know: where the demo keeps the data ([`storage`](Self::storage)), and so
 ///   whether it outlives the process or is seen by another one; and whether a write
@@ -84,6 +85,13 @@ pub struct Capabilities {
     /// backends the last response's cookie wins: every request succeeds, but counts are
     /// lost.
     pub merges_concurrent_writes: bool,
+    /// From the library: the backend keeps an index of sessions by user, so a login is
+    /// tied to its user and the per-user routes (`/sessions`, `/api/sessions`, the revoke
+    /// routes, `/logout-everywhere`) and `--max-sessions-per-user` work. Cookie backends
+    /// (nothing on the server to list) and Flask-Session's records (nothing Flask-Session
+    /// would keep) have none: there those routes answer 501 with a message, and a login
+    /// works untied.
+    pub per_user_index: bool,
     /// A login survives a restart with the same `--secret-key` and database: the data is
     /// outside the process (a deployment fact).
     pub survives_restart: bool,
@@ -205,6 +213,7 @@ impl Backend {
             storage: deployment.storage,
             server_side_revocation: library.server_side_revocation,
             merges_concurrent_writes: library.merges_concurrent_writes,
+            per_user_index: library.per_user_index,
             survives_restart: deployment.survives_restart,
             shared_by_processes: deployment.shared_by_processes,
             refuses_writes_racing_login: deployment.refuses_writes_racing_login,

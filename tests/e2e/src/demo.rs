@@ -236,6 +236,12 @@ impl DemoConfig {
         self.with_arg("--remember-for").with_arg(secs.to_string())
     }
 
+    /// Adds `--max-sessions-per-user N`.
+    pub fn max_sessions_per_user(self, n: u64) -> Self {
+        self.with_arg("--max-sessions-per-user")
+            .with_arg(n.to_string())
+    }
+
     /// Adds any argument.
     pub fn with_arg(mut self, arg: impl Into<String>) -> Self {
         self.args.push(arg.into());

@@ -12,12 +12,14 @@
 //!   answers apart.
 //! - [`scenarios`] holds one async function per scenario and [`e2e_suite!`](crate::e2e_suite)
 //!   expands them all into `#[tokio::test]`s.
-//! - What a backend cannot do by nature (revoke a cookie, survive a restart in memory) is
-//!   in [`Backend::capabilities`], read from the library's own backend where the library
-//!   declares it; scenarios then assert the declared behaviour, never skip.
+//! - What a backend cannot do by nature (revoke a cookie, survive a restart in memory,
+//!   list a user's sessions from a cookie) is in [`Backend::capabilities`], read from the
+//!   library's own backend where the library declares it; scenarios then assert the
+//!   declared behaviour, never skip.
 //! - Demos on Redis write under a key prefix of their own configuration, deleted with it
 //!   ([`redis`]); on PostgreSQL, in a schema of their own, dropped with it.
-//! - [`webdriver`] logs in and out in a real Chromium.
+//! - [`webdriver`] logs in and out in a real Chromium, and revokes one browser's session
+//!   from another's `/sessions` page.
 //!
 //! # Examples
 //!
@@ -28,6 +30,8 @@
 //! assert!(Backend::Sqlite.capabilities().server_side_revocation);
 //! assert!(!Backend::from_flag("cookie").capabilities().server_side_revocation);
 //! assert!(!Backend::Memory.capabilities().survives_restart);
+//! assert!(Backend::Sqlite.capabilities().per_user_index);
+//! assert!(!Backend::from_flag("cookie").capabilities().per_user_index);
 //!
 //! // Taking a demo's answers apart.
 //! let cookie = SetCookie::parse("session=abc; HttpOnly; SameSite=Lax; Path=/; Max-Age=0").unwrap();

@@ -56,6 +56,10 @@ macro_rules! e2e_suite {
                 restart_keeps_logins,
                 database_url_forms,
                 a_utf8_accent_in_another_cookie_keeps_the_login,
+                sessions_are_listed_per_user,
+                revoking_ends_the_other_browser,
+                max_sessions_per_user_evicts_the_least_recently_active,
+                revocation_reaches_the_other_process,
             ]);
             $crate::__e2e_scenarios!(($package, $bin, $backend) { $(#[ignore = $reason])? } [
                 a_non_utf8_cookie_keeps_the_login,

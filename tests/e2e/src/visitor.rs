@@ -4,7 +4,7 @@
 use std::collections::BTreeMap;
 use std::time::Duration;
 
-use reqwest::header::{CONTENT_TYPE, COOKIE, SET_COOKIE};
+use reqwest::header::{CONTENT_TYPE, COOKIE, SET_COOKIE, USER_AGENT};
 use reqwest::Method;
 
 use crate::{Demo, E2eError, Reply, SetCookie};
@@ -17,11 +17,15 @@ const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
 /// A visitor of one demo: sends its cookies, stores the ones it is given (and drops the
 /// ones it is told to remove), as a browser would. `Clone` forks the visitor with a copy
 /// of the jar: keep a clone to replay an old cookie later.
+///
+/// It sends no `User-Agent` unless given one ([`with_user_agent`](Self::with_user_agent)):
+/// several visitors with different ones are several browsers of one person.
 #[derive(Clone, Debug)]
 pub struct Visitor {
     http: reqwest::Client,
     base: String,
     jar: BTreeMap<String, String>,
+    user_agent: Option<String>,
 }
 
 impl Visitor {
@@ -41,7 +45,20 @@ impl Visitor {
             http,
             base: format!("http://{}", demo.addr()),
             jar: BTreeMap::new(),
+            user_agent: None,
         })
+    }
+
+    /// The same visitor sending `User-Agent: agent` with every request from now on. The
+    /// value is sent as is: it must be a valid header value.
+    pub fn with_user_agent(mut self, agent: impl Into<String>) -> Visitor {
+        self.user_agent = Some(agent.into());
+        self
+    }
+
+    /// The `User-Agent` it sends, if any.
+    pub fn user_agent(&self) -> Option<&str> {
+        self.user_agent.as_deref()
     }
 
     /// The same visitor (same jar) visiting another demo process, as a load balancer
@@ -108,6 +125,9 @@ impl Visitor {
         let url = format!("{}{path}", self.base);
         let method_name = if method == Method::GET { "GET" } else { "POST" };
         let mut request = self.http.request(method, &url);
+        if let Some(agent) = &self.user_agent {
+            request = request.header(USER_AGENT, agent);
+        }
         if !self.jar.is_empty() {
             let header: Vec<String> = self
                 .jar

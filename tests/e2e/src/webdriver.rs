@@ -11,7 +11,7 @@ use hyper_util::client::legacy::connect::HttpConnector;
 use serde_json::json;
 
 use crate::demo::free_port;
-use crate::{DemoConfig, DemoSpec, E2eError};
+use crate::{Demo, DemoConfig, DemoSpec, E2eError};
 
 /// What to do when the browser is missing.
 const INSTALL_ADVICE: &str = "run scripts/test.sh (it installs chromium and chromium-driver)";
@@ -141,15 +141,12 @@ pub async fn browser_logs_in_and_out(spec: &DemoSpec) {
     let config = DemoConfig::new(spec).unwrap();
     let demo = config.start().await.unwrap();
     let driver = ChromeDriver::start().await.unwrap();
-    let profile = tempfile::Builder::new()
-        .prefix("e2e-chromium-")
-        .tempdir()
-        .unwrap();
+    let profile = profile();
     let client = driver.browser(profile.path()).await.unwrap();
     let outcome = person(&client, &demo.url("/"), "Ada Lovelace").await;
     let screenshot = match &outcome {
         Ok(()) => None,
-        Err(_) => Some(screenshot(&client, spec).await),
+        Err(_) => Some(screenshot(&client, spec, "browser").await),
     };
     // Closing ends Chromium; the driver and the demo go when dropped.
     let _ = client.close().await;
@@ -158,10 +155,88 @@ pub async fn browser_logs_in_and_out(spec: &DemoSpec) {
     }
 }
 
+/// One person in two browsers (two WebDriver sessions of one chromedriver, each with a
+/// profile of its own, so two cookie jars): signs in as the same name in both, opens
+/// `/sessions` in the first, sees two sessions, clicks the revoke button of the one that
+/// is not "(this device)", and sees one left; the second browser, reloading `/`, is not
+/// logged in any more, and the first still is.
+///
+/// On failure a screenshot of each browser is saved under `/tmp` and their paths are in
+/// the panic message.
+pub async fn browser_revokes_another_browser(spec: &DemoSpec) {
+    let config = DemoConfig::new(spec).unwrap();
+    let demo = config.start().await.unwrap();
+    let driver = ChromeDriver::start().await.unwrap();
+    let profiles = [profile(), profile()];
+    let first = driver.browser(profiles[0].path()).await.unwrap();
+    let second = driver.browser(profiles[1].path()).await.unwrap();
+    let outcome = other_device(&first, &second, &demo, "Ada Lovelace").await;
+    let screenshots = match &outcome {
+        Ok(()) => None,
+        Err(_) => Some([
+            screenshot(&first, spec, "first-browser").await,
+            screenshot(&second, spec, "second-browser").await,
+        ]),
+    };
+    let _ = first.close().await;
+    let _ = second.close().await;
+    if let Err(failure) = outcome {
+        panic!(
+            "{failure}; screenshots: {:?}",
+            screenshots.unwrap_or_default()
+        );
+    }
+}
+
+/// A fresh Chromium profile directory, removed on drop.
+fn profile() -> tempfile::TempDir {
+    tempfile::Builder::new()
+        .prefix("e2e-chromium-")
+        .tempdir()
+        .unwrap()
+}
+
 /// Why the person's visit went wrong (a step and what was seen).
 type Step = Result<(), String>;
 
 async fn person(client: &Client, home: &str, name: &str) -> Step {
+    sign_in(client, home, name).await?;
+    let cookie = client
+        .get_named_cookie("session")
+        .await
+        .map_err(|e| format!("after login the browser kept no `session` cookie: {e}"))?;
+    if cookie.http_only() != Some(true) {
+        return Err(format!(
+            "the browser's session cookie is not HttpOnly: {cookie}"
+        ));
+    }
+    client
+        .refresh()
+        .await
+        .map_err(|e| format!("reloading: {e}"))?;
+    page_shows(client, &[&format!("Logged in as {name}")], &["Welcome,"]).await?;
+    click(
+        client,
+        "a[href$='/logout'], form[action$='/logout'] button",
+        "the logout link",
+    )
+    .await?;
+    page_shows(client, &["You are not logged in"], &["Logged in as"]).await?;
+    // Every cookie the browser holds, so that a WebDriver failure is an error, not "no
+    // cookie" (asking for the one named cookie cannot tell the two apart).
+    let cookies = client
+        .get_all_cookies()
+        .await
+        .map_err(|e| format!("after logout, listing the browser's cookies: {e}"))?;
+    match cookies.iter().find(|cookie| cookie.name() == "session") {
+        Some(cookie) => Err(format!("after logout the browser still holds {cookie}")),
+        None => Ok(()),
+    }
+}
+
+/// Opens `/` (not logged in), follows the login link, types `name`, submits, and sees
+/// `Logged in as NAME` and `Welcome, NAME!`.
+async fn sign_in(client: &Client, home: &str, name: &str) -> Step {
     client
         .goto(home)
         .await
@@ -194,38 +269,65 @@ async fn person(client: &Client, home: &str, name: &str) -> Step {
         ],
         &[],
     )
-    .await?;
-    let cookie = client
-        .get_named_cookie("session")
+    .await
+}
+
+/// The steps of [`browser_revokes_another_browser`].
+async fn other_device(first: &Client, second: &Client, demo: &Demo, name: &str) -> Step {
+    let home = demo.url("/");
+    sign_in(first, &home, name)
         .await
-        .map_err(|e| format!("after login the browser kept no `session` cookie: {e}"))?;
-    if cookie.http_only() != Some(true) {
-        return Err(format!(
-            "the browser's session cookie is not HttpOnly: {cookie}"
-        ));
-    }
-    client
-        .refresh()
+        .map_err(|e| format!("first browser: {e}"))?;
+    sign_in(second, &home, name)
         .await
-        .map_err(|e| format!("reloading: {e}"))?;
-    page_shows(client, &[&format!("Logged in as {name}")], &["Welcome,"]).await?;
+        .map_err(|e| format!("second browser: {e}"))?;
+    let sessions = demo.url("/sessions");
+    first
+        .goto(&sessions)
+        .await
+        .map_err(|e| format!("opening {sessions}: {e}"))?;
+    page_shows(first, &["(this device)"], &[]).await?;
+    session_items(first, 2).await?;
     click(
-        client,
-        "a[href$='/logout'], form[action$='/logout'] button",
-        "the logout link",
+        first,
+        "li.session:not(.current) form[action$='/sessions/revoke'] button",
+        "the revoke button of the other browser's session",
     )
     .await?;
-    page_shows(client, &["You are not logged in"], &["Logged in as"]).await?;
-    // Every cookie the browser holds, so that a WebDriver failure is an error, not "no
-    // cookie" (asking for the one named cookie cannot tell the two apart).
-    let cookies = client
-        .get_all_cookies()
+    page_shows(first, &["(this device)"], &[]).await?;
+    session_items(first, 1).await?;
+    second
+        .goto(&home)
         .await
-        .map_err(|e| format!("after logout, listing the browser's cookies: {e}"))?;
-    match cookies.iter().find(|cookie| cookie.name() == "session") {
-        Some(cookie) => Err(format!("after logout the browser still holds {cookie}")),
-        None => Ok(()),
+        .map_err(|e| format!("second browser, reloading {home}: {e}"))?;
+    page_shows(second, &["You are not logged in"], &["Logged in as"])
+        .await
+        .map_err(|e| format!("second browser, after its session was revoked: {e}"))?;
+    first
+        .goto(&home)
+        .await
+        .map_err(|e| format!("first browser, opening {home}: {e}"))?;
+    page_shows(first, &[&format!("Logged in as {name}")], &[])
+        .await
+        .map_err(|e| format!("first browser, after revoking the other: {e}"))
+}
+
+/// Waits (bounded) until the page lists `wanted` sessions (`li.session`).
+async fn session_items(client: &Client, wanted: usize) -> Step {
+    let started = Instant::now();
+    let mut found = 0;
+    while started.elapsed() < WAIT {
+        if let Ok(items) = client.find_all(Locator::Css("li.session")).await {
+            found = items.len();
+            if found == wanted {
+                return Ok(());
+            }
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
     }
+    Err(format!(
+        "/sessions should list {wanted} sessions (li.session); it lists {found}"
+    ))
 }
 
 async fn click(client: &Client, css: &str, what: &str) -> Step {
@@ -267,9 +369,9 @@ async fn page_shows(client: &Client, wanted: &[&str], unwanted: &[&str]) -> Step
 }
 
 /// Saves a screenshot under /tmp; returns its path or why there is none.
-async fn screenshot(client: &Client, spec: &DemoSpec) -> String {
+async fn screenshot(client: &Client, spec: &DemoSpec, label: &str) -> String {
     let path = std::env::temp_dir().join(format!(
-        "browser-{}-{}-{}.png",
+        "{label}-{}-{}-{}.png",
         spec.bin,
         spec.backend,
         std::process::id()

@@ -7,6 +7,7 @@
 //! a cookie backend must show that a replayed cookie still works after logout, the memory
 //! backend that a restart forgets everyone. Nothing is skipped.
 
+mod devices;
 mod empty;
 mod expiry;
 mod identity;
@@ -18,6 +19,10 @@ mod raw_cookie;
 mod remember;
 mod wrong_types;
 
+pub use self::devices::{
+    max_sessions_per_user_evicts_the_least_recently_active, revocation_reaches_the_other_process,
+    revoking_ends_the_other_browser, sessions_are_listed_per_user,
+};
 pub use self::empty::a_shown_flash_leaves_no_session;
 pub use self::expiry::{
     absolute_timeout_ends_active_sessions, idle_timeout_expires_idle_sessions,
