@@ -30,11 +30,13 @@ pub(crate) enum Variant {
     TsPg,
     /// Ours: `PostgresStore`.
     OursPg,
+    /// Ours: `FileStore`, one file per session in a directory (no tower-sessions peer).
+    OursFiles,
 }
 
 impl Variant {
     /// Every variant, in table order.
-    pub(crate) const ALL: [Self; 12] = [
+    pub(crate) const ALL: [Self; 13] = [
         Self::None,
         Self::TsMemory,
         Self::OursMemory,
@@ -44,6 +46,7 @@ impl Variant {
         Self::TsSqlite,
         Self::TsSqliteWal,
         Self::OursSqlite,
+        Self::OursFiles,
         Self::TsPg,
         Self::OursPg,
         Self::OursRedis,
@@ -64,6 +67,7 @@ impl Variant {
             Self::OursRedis => "ours-redis",
             Self::TsPg => "ts-pg",
             Self::OursPg => "ours-pg",
+            Self::OursFiles => "ours-files",
         }
     }
 

@@ -102,6 +102,7 @@ async fn router(args: &ServeArgs, schema: Option<&str>) -> anyhow::Result<Router
         Variant::OursRedis => ours::redis(&args.redis_url).await?,
         Variant::TsPg => peer::postgres(&args.postgres_url, schema).await?,
         Variant::OursPg => ours::postgres(&args.postgres_url, schema).await?,
+        Variant::OursFiles => ours::files(&args.data_dir.join("sessions")).await?,
     })
 }
 

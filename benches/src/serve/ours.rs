@@ -10,6 +10,7 @@ use axum::response::{IntoResponse as _, Response};
 use axum::routing::{get, post};
 use axum::Router;
 use session_cookie::{CookieBackend, FlaskCookieBackend};
+use session_files::FileStore;
 use session_postgres::PostgresStoreOptions;
 use session_redis::RedisConfig;
 use session_sqlite::SqliteStore;
@@ -83,6 +84,14 @@ pub(super) async fn sqlite(path: &Path) -> anyhow::Result<Router> {
     let store = SqliteStore::connect(&format!("sqlite://{}", path.display()))
         .await
         .with_context(|| format!("opening {}", path.display()))?;
+    Ok(routes().layer(SessionLayer::new(store, config())))
+}
+
+/// `FileStore` in a fresh directory, as shipped (each write fsynced before its rename).
+pub(super) async fn files(dir: &Path) -> anyhow::Result<Router> {
+    let store = FileStore::open(dir)
+        .await
+        .with_context(|| format!("opening {}", dir.display()))?;
     Ok(routes().layer(SessionLayer::new(store, config())))
 }
 

@@ -40,9 +40,11 @@ pub struct CommonArgs {
     #[arg(long, env = "SESSION_BACKEND", value_enum, default_value_t = BackendKind::Sqlite)]
     pub backend: BackendKind,
 
-    /// The database of the sqlite, redis or postgres backends (default:
+    /// The database of the sqlite, redis, postgres or files backends (default:
     /// sqlite://demo-sessions.db, redis://127.0.0.1:6379 for the redis backends,
-    /// postgres://postgres@127.0.0.1:5432/postgres for postgres).
+    /// postgres://postgres@127.0.0.1:5432/postgres for postgres, file://demo-sessions (a
+    /// directory) for files, file://flask_session for flask-files; file:///abs/dir for
+    /// an absolute directory).
     #[arg(long, env = "DATABASE_URL", value_name = "URL")]
     pub database_url: Option<String>,
 
@@ -109,6 +111,10 @@ pub enum BackendKind {
     Memory,
     /// PostgreSQL through sqlx.
     Postgres,
+    /// One file per session in a directory.
+    Files,
+    /// Flask-Session's filesystem directory (`SESSION_TYPE = "filesystem"`).
+    FlaskFiles,
 }
 
 impl BackendKind {
@@ -122,6 +128,8 @@ impl BackendKind {
             Self::FlaskRedis => "flask-redis",
             Self::Memory => "memory",
             Self::Postgres => "postgres",
+            Self::Files => "files",
+            Self::FlaskFiles => "flask-files",
         }
     }
 
@@ -131,6 +139,9 @@ impl BackendKind {
             Self::Sqlite => Some("sqlite://demo-sessions.db"),
             Self::Redis | Self::FlaskRedis => Some("redis://127.0.0.1:6379"),
             Self::Postgres => Some("postgres://postgres@127.0.0.1:5432/postgres"),
+            Self::Files => Some("file://demo-sessions"),
+            // Flask-Session's own default directory, relative to where the app runs.
+            Self::FlaskFiles => Some("file://flask_session"),
             Self::Cookie | Self::FlaskCookie | Self::Memory => None,
         }
     }

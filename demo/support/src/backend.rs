@@ -1,11 +1,14 @@
 //! From flags to a [`SessionManager`]: the session configuration and the one place that
 //! picks a backend, at run time, as a [`BoxedBackend`].
 
+use std::path::PathBuf;
+
 use session_cookie::{CookieBackend, FlaskCookieBackend};
 use session_core::adapter::SessionManager;
 use session_core::backend::{BoxedBackend, IntoSessionBackend};
 use session_core::store::{redact_url, BoxError, MemoryStore};
 use session_core::{ConfigError, SessionConfig, SessionSettings, SettingsError};
+use session_files::{FileStore, FlaskSessionFileStore};
 use session_postgres::PostgresStore;
 use session_redis::RedisConfig;
 use session_sqlite::SqliteStore;
@@ -148,6 +151,20 @@ async fn backend(
                 .map_err(|e| unreachable(e.into()))?;
             (store.into_boxed(), config)
         }
+        BackendKind::Files => {
+            let store = FileStore::open(directory(url))
+                .await
+                .map_err(|e| unreachable(e.into()))?;
+            (store.into_boxed(), config)
+        }
+        BackendKind::FlaskFiles => {
+            // Flask-Session's sids are bare, as for flask-redis.
+            let config = session_config_without_keys(args)?;
+            let store = FlaskSessionFileStore::open(directory(url), &config)
+                .await
+                .map_err(|e| unreachable(e.into()))?;
+            (store.into_boxed(), config)
+        }
         BackendKind::Cookie => (
             CookieBackend::new(secret.keys().clone()).into_boxed(),
             config,
@@ -161,6 +178,14 @@ async fn backend(
             (FlaskCookieBackend::new(flask_secret).into_boxed(), config)
         }
     })
+}
+
+/// The directory a `file://` URL names: `file://relative/dir` (relative to the working
+/// directory, like `sqlite://relative.db`) or `file:///absolute/dir`; anything without
+/// the scheme is taken as a path. Not parsed with `url`: in a URL `file://dir` would make
+/// `dir` a host, and the relative form is the one Flask-Session's default needs.
+fn directory(url: &str) -> PathBuf {
+    PathBuf::from(url.strip_prefix("file://").unwrap_or(url))
 }
 
 /// A one-line description of where sessions live, for the startup message: the backend
@@ -213,6 +238,19 @@ mod tests {
 
     /// Red-team finding: a password holding an unencoded `/`, `?` or `#` ended the
     /// authority early, and the whole URL was printed.
+    #[test]
+    fn file_urls_name_relative_and_absolute_directories() {
+        assert_eq!(
+            directory("file://flask_session"),
+            PathBuf::from("flask_session")
+        );
+        assert_eq!(
+            directory("file:///var/lib/app"),
+            PathBuf::from("/var/lib/app")
+        );
+        assert_eq!(directory("sessions"), PathBuf::from("sessions"));
+    }
+
     #[test]
     fn describe_never_prints_a_password_whatever_its_characters() {
         for (url, shown) in [
