@@ -97,8 +97,8 @@ pub use session_core::backend::BoxedBackend;
 pub use session_core::keys::{Key, KeyRing};
 pub use session_core::store::MemoryStore;
 pub use session_core::{
-    ConfigError, Flash, Refresh, SameSite, SessionConfig, SessionError, SessionKey,
-    SessionSettings, SettingsError,
+    ConfigError, Flash, LiveSession, Principal, Refresh, SameSite, SessionConfig, SessionError,
+    SessionHandle, SessionKey, SessionSettings, SettingsError,
 };
 
 pub use crate::error::Error;

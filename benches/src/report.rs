@@ -376,6 +376,7 @@ fn legend(out: &mut String) {
         ("ours-cookie", "`session_cookie::CookieBackend` (signed)"),
         ("ours-flask-cookie", "`session_cookie::FlaskCookieBackend`"),
         ("ours-sqlite", "`session_sqlite::SqliteStore` (WAL, `synchronous=NORMAL`)"),
+        ("ours-files", "`session_files::FileStore` (a file per session, fsynced before each rename; no tower-sessions peer)"),
         ("ours-redis", "`session_redis::RedisStore`, Redis on 127.0.0.1:6379"),
         ("ts-pg", "tower-sessions-sqlx-store 0.15 `PostgresStore` (tower-sessions 0.14), sqlx's default pool, PostgreSQL on 127.0.0.1:5432"),
         ("ours-pg", "`session_postgres::PostgresStore`, PostgreSQL on 127.0.0.1:5432"),
