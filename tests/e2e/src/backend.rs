@@ -25,6 +25,10 @@ pub enum Backend {
     FlaskRedis,
     /// Server side, PostgreSQL.
     Postgres,
+    /// Server side, one file per session in a directory.
+    Files,
+    /// Server side, a directory in Flask-Session's filesystem format.
+    FlaskFiles,
 }
 
 /// Where a backend keeps its sessions, which decides the database URL a demo is given.
@@ -45,6 +49,9 @@ pub enum Storage {
     /// `search_path`; `SESSION_TEST_POSTGRES_URL` names another server), dropped when the
     /// last [`DemoConfig`](crate::DemoConfig) using it goes.
     Postgres,
+    /// A directory of session files (`--database-url file:///abs/dir`) inside the
+    /// [`DemoConfig`](crate::DemoConfig)'s temporary directory, removed with it.
+    Directory,
 }
 
 /// What a backend can do by its nature. Scenarios that a backend cannot meet assert the
@@ -70,9 +77,11 @@ pub enum Storage {
 /// | backend | survives restart | shared by processes | refuses writes racing a login |
 /// |---|---|---|---|
 /// | `sqlite`, `redis`, `postgres` | yes | yes | yes |
+/// | `files` | yes | yes (on one machine) | yes |
 /// | `memory` | no | no | yes |
 /// | `cookie`, `flask-cookie` | yes | yes (same key) | no |
 /// | `flask-redis` | yes | yes | no |
+/// | `flask-files` | yes | yes (on one machine) | no |
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct Capabilities {
@@ -88,9 +97,9 @@ pub struct Capabilities {
     /// From the library: the backend keeps an index of sessions by user, so a login is
     /// tied to its user and the per-user routes (`/sessions`, `/api/sessions`, the revoke
     /// routes, `/logout-everywhere`) and `--max-sessions-per-user` work. Cookie backends
-    /// (nothing on the server to list) and Flask-Session's records (nothing Flask-Session
-    /// would keep) have none: there those routes answer 501 with a message, and a login
-    /// works untied.
+    /// (nothing on the server to list), Flask-Session's records (nothing Flask-Session
+    /// would keep) and, today, the `files` directory have none: there those routes answer
+    /// 501 with a message, and a login works untied.
     pub per_user_index: bool,
     /// A login survives a restart with the same `--secret-key` and database: the data is
     /// outside the process (a deployment fact).
@@ -124,7 +133,7 @@ struct Deployment {
 
 impl Backend {
     /// Every backend of the demo contract.
-    pub const ALL: [Backend; 7] = [
+    pub const ALL: [Backend; 9] = [
         Backend::Sqlite,
         Backend::Memory,
         Backend::Cookie,
@@ -132,6 +141,8 @@ impl Backend {
         Backend::Redis,
         Backend::FlaskRedis,
         Backend::Postgres,
+        Backend::Files,
+        Backend::FlaskFiles,
     ];
 
     /// The backend named by a `--backend` value.
@@ -162,6 +173,8 @@ impl Backend {
             Backend::Redis => "redis",
             Backend::FlaskRedis => "flask-redis",
             Backend::Postgres => "postgres",
+            Backend::Files => "files",
+            Backend::FlaskFiles => "flask-files",
         }
     }
 
@@ -178,6 +191,7 @@ impl Backend {
             Backend::Cookie | Backend::FlaskCookie => Storage::Cookie,
             Backend::Redis | Backend::FlaskRedis => Storage::Redis,
             Backend::Postgres => Storage::Postgres,
+            Backend::Files | Backend::FlaskFiles => Storage::Directory,
         };
         let outside_the_process = !matches!(storage, Storage::Process);
         Deployment {
@@ -187,7 +201,11 @@ impl Backend {
             // Server-side stores but Flask-Session's keep the superseded marker.
             refuses_writes_racing_login: matches!(
                 self,
-                Backend::Sqlite | Backend::Memory | Backend::Redis | Backend::Postgres
+                Backend::Sqlite
+                    | Backend::Memory
+                    | Backend::Redis
+                    | Backend::Postgres
+                    | Backend::Files
             ),
         }
     }
@@ -265,8 +283,9 @@ impl Backend {
     }
 
     /// The `--database-url` for a demo whose files live in `dir`; `other` picks a second,
-    /// separate store (another file, another Redis database, another PostgreSQL schema)
-    /// for "an id this store never issued". `None` when the backend takes no database.
+    /// separate store (another file, another directory, another Redis database, another
+    /// PostgreSQL schema) for "an id this store never issued". `None` when the backend
+    /// takes no database.
     pub fn database_url(self, dir: &Path, other: bool) -> Option<String> {
         match self.storage() {
             Storage::Process | Storage::Cookie => None,
@@ -278,6 +297,12 @@ impl Backend {
                 };
                 // `dir` is absolute, so this is the `sqlite:///abs/path.db` form.
                 Some(format!("sqlite://{}", dir.join(file).display()))
+            }
+            Storage::Directory => {
+                let sessions = if other { "other-sessions" } else { "sessions" };
+                // `dir` is absolute, so this is the `file:///abs/dir` form; the store
+                // creates the directory.
+                Some(format!("file://{}", dir.join(sessions).display()))
             }
             Storage::Redis => Some(crate::redis::url(u8::from(other))),
             Storage::Postgres => Some(crate::postgres::url(&crate::postgres::schema_for(
@@ -316,6 +341,16 @@ mod tests {
             Backend::Redis.database_url(dir, true)
         );
         assert_eq!(Backend::Cookie.database_url(dir, false), None);
+        for backend in [Backend::Files, Backend::FlaskFiles] {
+            assert_eq!(
+                backend.database_url(dir, false).as_deref(),
+                Some("file:///tmp/x/sessions")
+            );
+            assert_eq!(
+                backend.database_url(dir, true).as_deref(),
+                Some("file:///tmp/x/other-sessions")
+            );
+        }
         let postgres = Backend::Postgres
             .database_url(dir, false)
             .unwrap_or_default();

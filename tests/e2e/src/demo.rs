@@ -56,7 +56,8 @@ impl DemoSpec {
 }
 
 /// How to start a demo: a spec plus a working directory (a fresh temporary directory that
-/// also holds SQLite files), the database URL, the secret key and the flags. Cloning
+/// also holds SQLite files and session directories, removed with the last clone), the
+/// database URL, the secret key and the flags. Cloning
 /// shares the directory, so a clone starts a second process on the same storage.
 ///
 /// The secret key is a public test constant, so `Debug` shows it.
@@ -120,8 +121,8 @@ impl DemoConfig {
         })
     }
 
-    /// The same settings on a separate, empty store (another SQLite file, another Redis
-    /// database): its ids are well-formed and signed with the same key, but unknown here.
+    /// The same settings on a separate, empty store (another SQLite file, another session
+    /// directory, another Redis database, another PostgreSQL schema): its ids are well-formed and signed with the same key, but unknown here.
     pub fn other_store(&self) -> Self {
         let mut other = self.clone();
         other.database_url = self.spec.backend.database_url(self.dir.path(), true);
@@ -458,7 +459,7 @@ fn service_is_up(backend: Backend) -> Result<(), E2eError> {
     match backend.storage() {
         Storage::Redis => crate::redis::is_up(),
         Storage::Postgres => crate::postgres::is_up(),
-        Storage::Process | Storage::Cookie | Storage::SqliteFile => Ok(()),
+        Storage::Process | Storage::Cookie | Storage::SqliteFile | Storage::Directory => Ok(()),
     }
 }
 

@@ -17,7 +17,9 @@
 //!   library's own backend where the library declares it; scenarios then assert the
 //!   declared behaviour, never skip.
 //! - Demos on Redis write under a key prefix of their own configuration, deleted with it
-//!   ([`redis`]); on PostgreSQL, in a schema of their own, dropped with it.
+//!   ([`redis`]); on PostgreSQL, in a schema of their own, dropped with it; on the
+//!   directory backends (`files`, `flask-files`), in a directory inside their temporary
+//!   directory, removed with it.
 //! - [`webdriver`] logs in and out in a real Chromium, and revokes one browser's session
 //!   from another's `/sessions` page.
 //!

@@ -46,3 +46,15 @@ session_e2e::e2e_suite!(
     bin = "demo-axum",
     backend = "postgres"
 );
+session_e2e::e2e_suite!(
+    files,
+    package = "demo-axum",
+    bin = "demo-axum",
+    backend = "files"
+);
+session_e2e::e2e_suite!(
+    flask_files,
+    package = "demo-axum",
+    bin = "demo-axum",
+    backend = "flask-files"
+);

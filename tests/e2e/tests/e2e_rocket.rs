@@ -32,3 +32,5 @@ rocket_suite!(flask_cookie, "flask-cookie");
 rocket_suite!(redis, "redis");
 rocket_suite!(flask_redis, "flask-redis");
 rocket_suite!(postgres, "postgres");
+rocket_suite!(files, "files");
+rocket_suite!(flask_files, "flask-files");

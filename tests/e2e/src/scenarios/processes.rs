@@ -1,5 +1,7 @@
 //! Processes and storage: two demos on one store, restarts, where the database goes.
 
+use std::path::Path;
+
 use super::limits::race;
 use super::{assert_anonymous, assert_logged_in, config, count, login, start, NAME};
 use crate::{DemoSpec, Storage, Visitor};
@@ -93,45 +95,77 @@ pub async fn restart_keeps_logins(spec: &DemoSpec) {
 }
 
 /// `--database-url` puts the store where it says: `sqlite:///abs/path.db` and
-/// `sqlite://relative.db` (relative to the working directory) both create their file.
-/// Backends without a database file leave the working directory alone.
+/// `sqlite://relative.db` (relative to the working directory) both create their file;
+/// for the directory backends, `file:///abs/dir` and `file://relative/dir` both create
+/// their directory and keep the session's file in it. Backends without a database file
+/// leave the working directory alone.
 pub async fn database_url_forms(spec: &DemoSpec) {
     let config = config(spec);
-    if spec.backend.storage() != Storage::SqliteFile {
-        let (_demo, mut visitor) = start(&config).await;
-        login(&mut visitor, NAME).await;
-        assert_logged_in(&mut visitor, NAME, "after login").await;
-        let default_file = config.dir().join("demo-sessions.db");
-        assert!(
-            !default_file.exists(),
-            "--backend {} needs no SQLite file, yet created {}",
-            spec.backend,
-            default_file.display()
-        );
-        return;
-    }
-    let relative = config
+    let (scheme, absolute, relative, created) = match spec.backend.storage() {
+        Storage::SqliteFile => ("sqlite", "sessions.db", "relative.db", "file"),
+        Storage::Directory => ("file", "sessions", "relative/dir", "directory"),
+        Storage::Process | Storage::Cookie | Storage::Redis | Storage::Postgres => {
+            let (_demo, mut visitor) = start(&config).await;
+            login(&mut visitor, NAME).await;
+            assert_logged_in(&mut visitor, NAME, "after login").await;
+            let default_file = config.dir().join("demo-sessions.db");
+            assert!(
+                !default_file.exists(),
+                "--backend {} needs no SQLite file, yet created {}",
+                spec.backend,
+                default_file.display()
+            );
+            return;
+        }
+    };
+    let relative_form = format!("{scheme}://{relative}");
+    let relative_config = config
         .clone()
-        .with_database_url(Some("sqlite://relative.db".to_owned()));
-    for (form, config, file) in [
+        .with_database_url(Some(relative_form.clone()));
+    for (form, config, path) in [
         (
-            "sqlite:///abs/path.db",
+            config.database_url().unwrap_or_default().to_owned(),
             config.clone(),
-            config.dir().join("sessions.db"),
+            config.dir().join(absolute),
         ),
-        (
-            "sqlite://relative.db",
-            relative,
-            config.dir().join("relative.db"),
-        ),
+        (relative_form, relative_config, config.dir().join(relative)),
     ] {
         let (_demo, mut visitor) = start(&config).await;
         login(&mut visitor, NAME).await;
         assert_logged_in(&mut visitor, NAME, &format!("with --database-url {form}")).await;
         assert!(
-            file.exists(),
-            "--database-url {form} should have created {}",
-            file.display()
+            path.exists(),
+            "--database-url {form} should have created the {created} {}",
+            path.display()
         );
+        if spec.backend.storage() == Storage::Directory {
+            assert!(
+                holds_a_session_file(&path),
+                "--database-url {form}: after a login, the directory {} should hold a \
+                 session's file (named by a hex digest); it holds {:?}",
+                path.display(),
+                entries(&path)
+            );
+        }
     }
+}
+
+/// Whether `dir` holds a file named by a hex digest, as both directory formats name a
+/// session's file.
+fn holds_a_session_file(dir: &Path) -> bool {
+    entries(dir).iter().any(|name| {
+        matches!(name.len(), 32 | 64) && name.bytes().all(|byte| byte.is_ascii_hexdigit())
+    })
+}
+
+/// The names in `dir` (none when it cannot be read).
+fn entries(dir: &Path) -> Vec<String> {
+    std::fs::read_dir(dir)
+        .map(|entries| {
+            entries
+                .filter_map(Result::ok)
+                .map(|entry| entry.file_name().to_string_lossy().into_owned())
+                .collect()
+        })
+        .unwrap_or_default()
 }
