@@ -18,6 +18,9 @@ pub(crate) struct Swept {
     pub(crate) undecodable: u64,
     /// Temporary files abandoned by crashed writers, removed.
     pub(crate) temps: u64,
+    /// Per-user index markers whose session file was gone, removed (the native format
+    /// only).
+    pub(crate) markers: u64,
 }
 
 impl Swept {
@@ -29,16 +32,18 @@ impl Swept {
             expired,
             undecodable,
             temps,
+            markers,
         } = self;
         if undecodable > 0 {
             tracing::warn!(
                 expired,
                 undecodable,
                 temps,
+                markers,
                 "removed expired session files, and undecodable ones"
             );
         } else {
-            tracing::debug!(expired, temps, "removed expired session files");
+            tracing::debug!(expired, temps, markers, "removed expired session files");
         }
     }
 }

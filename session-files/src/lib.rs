@@ -35,10 +35,15 @@
 //!
 //! # The directory ([`FileStore`])
 //!
-//! - **Layout**: `<dir>/<64 hex digits>`, one file per session, named by the SHA-256 of
-//!   its id (the raw id never reaches the store); `<dir>/.session-files.lock`, the lock
-//!   file; `<dir>/.tmp-*.tmp`, writes in flight. The directory is created with mode 0700,
-//!   every file with 0600.
+//! - **Layout** (directories 0700, files 0600):
+//!
+//!   | path | what |
+//!   |---|---|
+//!   | `<dir>/<key>` | one file per session, named by its storage key: the SHA-256 of its id (64 hex digits); the raw id never reaches the store |
+//!   | `<dir>/.session-files.lock` | the lock file |
+//!   | `<dir>/.tmp-*.tmp` | writes in flight (and what a crashed writer left) |
+//!   | `<dir>/.principals/<bucket>/<key>` | the per-user index: an empty marker per session tied to a principal; the bucket is the SHA-256 (hex) of the principal's name |
+//!
 //! - **A session file** (format 1, little-endian):
 //!
 //!   | offset | size | field |
@@ -57,13 +62,25 @@
 //!   over the session's file. A reader sees the old file or the new one; a writer killed
 //!   mid-write (`SIGKILL`) leaves no torn file.
 //! - **Compare-and-swap across processes**: one exclusive lock on the directory (`flock`
-//!   through `fd-lock`) covers reading the current header and the rename; the new file is
+//!   through `fd-lock`) covers reading the current file and the rename; the new file is
 //!   written and synced before the lock is taken, so the lock is held for microseconds.
 //!   Why one lock for the directory and not one per session, and why `fd-lock`: see
 //!   the `dir::lock` module's source.
+//! - **Per-user index** ([`RecordStore::sessions_of`](session_core::store::RecordStore::sessions_of)):
+//!   a record whose data ties it to a principal has a marker in the principal's bucket,
+//!   moved under the same lock as the session file: a write adds the new marker before
+//!   the rename and removes the old one after it (a save that ties, unties or reties; a
+//!   change of key); a delete removes the file, then the marker. A crash can leave a
+//!   marker without its session, never a tied session without its marker. A listing
+//!   reads the principal's bucket and the files it names, never the whole directory, and
+//!   returns the live records still tied to the principal; a marker that leads nowhere is
+//!   skipped, and removed by the listing (under the lock) or the cleanup. Under
+//!   [`Durability::SyncAll`] a new marker is synced before the rename, ahead of the
+//!   lock.
 //! - **Expiry**: judged on every call against the `now` it is handed; a background task
-//!   removes expired (and undecodable) files every 60 s, and temporary files a crashed
-//!   writer left behind. Having no request to take the time from, it reads the store's
+//!   removes expired (and undecodable) files every 60 s, then the index markers whose
+//!   file is gone and the buckets left empty, and temporary files a crashed writer left
+//!   behind. Having no request to take the time from, it reads the store's
 //!   clock ([`FileStoreOptions::with_clock`]).
 //! - **Errors**: [`FileStoreError`] names the path and keeps the cause; I/O failures and a
 //!   directory removed while the store runs are `StoreError::Unavailable` (503); a file

@@ -28,7 +28,11 @@ pub enum Durability {
     #[default]
     SyncFile,
     /// Also `fsync` the directory after each rename or removal: a write that was
-    /// acknowledged survives a power loss. One more `fsync` per write.
+    /// acknowledged survives a power loss. One more `fsync` per write, and one more when a
+    /// write adds a per-user index marker ([`FileStore`]: a login, a change of key): the
+    /// marker's directory is synced before the session file is renamed, so even a power
+    /// loss cannot keep a tied session and lose its marker, whatever the file system
+    /// orders. (Process crashes never can, under any setting.)
     SyncAll,
 }
 

@@ -1,5 +1,6 @@
-//! Several processes on one session directory: no lost increments, and no torn file after
-//! a writer is killed (`SIGKILL`) mid-write.
+//! Several processes on one session directory: no lost increments, no torn file after a
+//! writer is killed (`SIGKILL`) mid-write, and a per-user index that stays exact while
+//! both write tied sessions.
 //!
 //! The other processes are this test binary re-executed with `--ignored --exact NAME` and
 //! an environment variable naming the helper; the `helper_*` tests do nothing unless
@@ -235,4 +236,141 @@ async fn a_killed_writer_leaves_no_torn_file() {
 /// store names a 64-hex-digit key's file after the key itself, whatever made it.
 fn key_named(name: &str) -> StorageKey {
     StorageKey::raw_for_flask_session_compat(&SessionId::parse(name).expect("64 hex digits parse"))
+}
+
+/// 10 tasks per process, 30 tied logins each.
+const INDEX_TASKS: usize = 10;
+const INDEX_ROUNDS: usize = 30;
+
+/// Tied writes from `INDEX_TASKS` tasks on one store, seeds from `first`.
+async fn race_index(dir: &Path, first: usize) {
+    let store = std::sync::Arc::new(FileStore::open(dir).await.expect("the directory opens"));
+    let now = ManualClock::starting_now().now();
+    let mut tasks = Vec::new();
+    for seed in first..first + INDEX_TASKS {
+        let store = std::sync::Arc::clone(&store);
+        tasks.push(tokio::spawn(async move {
+            common::index::race_tied_writes(&store, seed, INDEX_ROUNDS, now).await;
+        }));
+    }
+    for task in tasks {
+        task.await.expect("a task panicked");
+    }
+}
+
+#[test]
+#[ignore = "helper process for the_index_stays_exact_across_processes"]
+fn helper_index() {
+    if !is_helper("helper_index") {
+        return;
+    }
+    runtime().block_on(async {
+        race_index(Path::new(&env(DIR)), INDEX_TASKS).await;
+        say("done");
+    });
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_index_stays_exact_across_processes() {
+    let dir = tempfile::tempdir().expect("a temp dir");
+    let path = dir.path().to_str().expect("a UTF-8 path").to_owned();
+    let child = spawn_helper("helper_index", &[(DIR, &path)]);
+    race_index(dir.path(), 0).await;
+    let output = tokio::task::spawn_blocking(|| child.wait_with_output())
+        .await
+        .expect("join")
+        .expect("the helper runs");
+    assert!(
+        output.status.success(),
+        "the helper failed: {:?}",
+        output.status
+    );
+    assert!(
+        String::from_utf8_lossy(&output.stdout)
+            .lines()
+            .any(|line| line.ends_with("done")),
+        "the helper did not finish"
+    );
+    let store = FileStore::open(dir.path())
+        .await
+        .expect("the directory opens");
+    let now = ManualClock::starting_now().now();
+    let tied = common::index::tied_files(&store, now).await;
+    assert!(tied.len() > 100, "{} tied sessions", tied.len());
+    assert_eq!(
+        common::index::markers(dir.path()),
+        tied,
+        "the markers are exactly the tied sessions"
+    );
+}
+
+#[test]
+#[ignore = "helper process for a_killed_writer_leaves_no_tied_session_unindexed"]
+fn helper_tied_writer() {
+    if !is_helper("helper_tied_writer") {
+        return;
+    }
+    runtime().block_on(async {
+        let store = FileStore::open(env(DIR))
+            .await
+            .expect("the directory opens");
+        let now = ManualClock::starting_now().now();
+        // Bounded, though the parent kills it long before the end.
+        for round in 0..100_000 {
+            common::index::race_tied_writes(&store, round, 5, now).await;
+            say(&format!("round {round}"));
+        }
+    });
+}
+
+/// A writer killed (`SIGKILL`) amid tied writes leaves every tied session in its
+/// principal's bucket; what it can leave besides (markers leading nowhere) the listings and
+/// the cleanup remove.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_killed_writer_leaves_no_tied_session_unindexed() {
+    let dir = tempfile::tempdir().expect("a temp dir");
+    let path = dir.path().to_str().expect("a UTF-8 path").to_owned();
+    let mut child = spawn_helper("helper_tied_writer", &[(DIR, &path)]);
+    let stdout = child.stdout.take().expect("piped stdout");
+    let status = tokio::task::spawn_blocking(move || {
+        let mut reader = BufReader::new(stdout);
+        let mut line = String::new();
+        while reader
+            .read_line(&mut line)
+            .expect("read the helper's stdout")
+            > 0
+        {
+            if line.trim_end().ends_with("round 60") {
+                child.kill().expect("the helper can be killed");
+            }
+            line.clear();
+        }
+        child.wait().expect("the helper is reaped")
+    })
+    .await
+    .expect("join");
+    assert!(
+        !status.success(),
+        "the helper must have been killed: {status:?}"
+    );
+
+    let store = FileStore::options()
+        .with_cleanup_interval(None)
+        .open(dir.path())
+        .await
+        .expect("the directory reopens");
+    let now = ManualClock::starting_now().now();
+    let tied = common::index::tied_files(&store, now).await;
+    let markers = common::index::markers(dir.path());
+    assert!(tied.len() > 50, "{} tied sessions", tied.len());
+    assert!(
+        tied.is_subset(&markers),
+        "tied sessions without a marker: {:?}",
+        tied.difference(&markers).collect::<Vec<_>>()
+    );
+    for principal in ["ada", "bob"] {
+        common::index::listed(&store, principal, now).await;
+    }
+    store.delete_expired(now).await.expect("sweep");
+    assert_eq!(common::index::markers(dir.path()), tied, "healed to exact");
 }

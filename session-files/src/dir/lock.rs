@@ -7,10 +7,13 @@
 //! process waits on lets two processes hold "the" lock), so the directory would fill with
 //! lock files that need a cleanup of their own. One lock file has none of that, a key change
 //! (two files) is atomic under it without lock ordering, and the cleanup cannot race a save
-//! into resurrecting a file. Its cost is small because what runs under it is small: the
-//! new file is written (and synced) *before* the lock is taken, so the lock covers reading
-//! the current file's header and one `rename` (microseconds), never an `fsync` or any
-//! encoding. Loads take no lock at all: a rename replaces a file atomically.
+//! into resurrecting a file, and the per-user index's markers move with their session
+//! files under it. Its cost is small because what runs under it is small: the new file is
+//! written (and synced) *before* the lock is taken, so the lock covers reading the current
+//! file (a few KiB: its header, and whom its record is tied to), at most a few empty
+//! marker files and one `rename` (microseconds), never any encoding, and an `fsync` only
+//! in one rare case under `Durability::SyncAll` (see `native::principals`). Loads take no
+//! lock at all: a rename replaces a file atomically.
 //!
 //! # Why `fd-lock`
 //!

@@ -83,6 +83,11 @@ impl Dir {
         &self.path
     }
 
+    /// When writes reach the disk.
+    pub(crate) fn durability(&self) -> Durability {
+        self.durability
+    }
+
     /// The path of the file `name` in the directory.
     pub(crate) fn file(&self, name: &str) -> PathBuf {
         self.path.join(name)
@@ -134,6 +139,19 @@ impl Dir {
             });
         }
         Ok(Some(bytes))
+    }
+
+    /// Whether there is a file `name` in the directory.
+    pub(crate) fn contains(&self, name: &str) -> Result<bool, FileStoreError> {
+        let path = self.file(name);
+        match fs::symlink_metadata(&path) {
+            Ok(_) => Ok(true),
+            Err(error) if error.kind() == io::ErrorKind::NotFound => {
+                self.check_exists()?;
+                Ok(false)
+            }
+            Err(error) => Err(FileStoreError::io(&path, "look for a session file", error)),
+        }
     }
 
     /// Fails with [`FileStoreError::DirectoryMissing`] when the directory is gone.
@@ -312,13 +330,15 @@ impl Prepared {
     }
 }
 
+/// Syncs the directory `path` itself, so the entries made or removed in it survive a power
+/// loss.
 #[cfg(unix)]
-fn sync_dir(path: &Path) -> io::Result<()> {
+pub(crate) fn sync_dir(path: &Path) -> io::Result<()> {
     File::open(path)?.sync_all()
 }
 
 /// Directories cannot be opened as files elsewhere (Windows); NTFS journals renames.
 #[cfg(not(unix))]
-fn sync_dir(_path: &Path) -> io::Result<()> {
+pub(crate) fn sync_dir(_path: &Path) -> io::Result<()> {
     Ok(())
 }

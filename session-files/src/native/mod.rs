@@ -1,6 +1,8 @@
 //! [`FileStore`]: one file per session in a directory, in this crate's own format.
 
 mod format;
+mod index;
+mod principals;
 mod record_store;
 
 pub(crate) use self::record_store::Written;
@@ -10,9 +12,12 @@ use std::path::Path;
 use std::sync::Arc;
 
 use session_core::clock::Timestamp;
+#[cfg(doc)]
+use session_core::store::RecordStore;
 use session_core::store::StorageKey;
 use sha2::{Digest as _, Sha256};
 
+use self::index::Index;
 use crate::cleanup::{Cleanup, Sweep, Swept};
 use crate::dir::{Dir, TempNames};
 use crate::{FileStoreError, FileStoreOptions};
@@ -37,13 +42,19 @@ const TEMPS: TempNames = TempNames {
 ///   never see half a file, and a writer killed at any point leaves the old file or the
 ///   new one.
 /// - **Compare-and-swap** holds across processes: one exclusive lock on the directory
-///   (a `flock` on `<dir>/.session-files.lock`) covers checking the current file's header
-///   and the rename, so two processes sharing the directory never lose each other's
-///   writes. The new file is written before the lock is taken: the lock is held for
-///   microseconds. Loads take no lock.
+///   (a `flock` on `<dir>/.session-files.lock`) covers checking the current file and the
+///   rename, so two processes sharing the directory never lose each other's writes. The
+///   new file is written before the lock is taken: the lock is held for microseconds.
+///   Loads take no lock.
+/// - **Per-user index**: [`indexes_principals`](RecordStore::indexes_principals) is true.
+///   A session tied to a principal has an empty marker file
+///   `<dir>/.principals/<SHA-256 of the principal's name>/<storage key>`, added before
+///   and removed after the session file's rename, under the same lock: no tied session is
+///   ever missing from it, even after a crash. [`sessions_of`](RecordStore::sessions_of)
+///   reads that one bucket and the files it names.
 /// - **Expiry** is judged on every call against the `now` it is handed; a background task
-///   removes expired files (every 60 s by default), and temporary files abandoned by
-///   crashed writers.
+///   removes expired files (every 60 s by default) with their index markers, and
+///   temporary files abandoned by crashed writers.
 /// - **Corrupt files** (a truncated or foreign file under a session's name) are
 ///   `StoreError::Corrupt`, which `ServerSide` answers by removing the file and starting a
 ///   new session.
@@ -94,6 +105,8 @@ struct Inner {
 /// What the requests and the cleanup task share.
 pub(crate) struct Shared {
     pub(crate) dir: Dir,
+    /// The per-user index, in the directory's `.principals` tree.
+    index: Index,
 }
 
 impl FileStore {
@@ -122,7 +135,8 @@ impl FileStore {
             tokio::task::spawn_blocking(move || Dir::open(&path, LOCK_NAME, durability, TEMPS))
                 .await
                 .map_err(|source| FileStoreError::Task { source })??;
-        let shared = Arc::new(Shared { dir });
+        let index = Index::new(&dir);
+        let shared = Arc::new(Shared { dir, index });
         let cleanup = options.cleanup_interval.map(|interval| {
             Cleanup::spawn(
                 Arc::clone(&shared) as Arc<dyn Sweep>,

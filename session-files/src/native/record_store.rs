@@ -1,5 +1,6 @@
 //! The [`RecordStore`] contract on files: every write prepared in a temporary file, then
-//! made conditional on the current file's header under the directory's lock.
+//! made conditional on the current file's header under the directory's lock, which also
+//! covers the per-user index's markers (see the `index` module).
 
 use std::sync::Arc;
 
@@ -7,10 +8,9 @@ use async_trait::async_trait;
 use session_core::clock::Timestamp;
 use session_core::store::{Record, RecordStore, StorageKey, StoreError};
 
-use super::format::{self, Head, HEADER_LEN, STABLE_LEN};
+use super::format::{self, Head, STABLE_LEN};
 use super::{file_name, is_hashed_name, FileStore, Shared};
 use crate::cleanup::Swept;
-use crate::dir::Locked;
 use crate::FileStoreError;
 
 /// How a conditional write ended, short of an error.
@@ -34,7 +34,7 @@ impl Written {
 /// How many times a touch re-reads a file that changed under it before leaving it be.
 const TOUCH_ATTEMPTS: usize = 3;
 /// How many expired files one hold of the lock removes, so writers get it in between.
-const SWEEP_BATCH: usize = 256;
+pub(super) const SWEEP_BATCH: usize = 256;
 
 impl FileStore {
     /// Runs `f` on a blocking thread with the shared directory.
@@ -63,7 +63,8 @@ impl RecordStore for FileStore {
         now: Timestamp,
     ) -> Result<(), StoreError> {
         let (name, bytes) = (file_name(key), format::encode(record)?);
-        self.run(move |shared| shared.create(&name, &bytes, now))
+        let principal = record.principal().map(str::to_owned);
+        self.run(move |shared| shared.create(&name, &bytes, principal.as_deref(), now))
             .await?
             .into_result()
     }
@@ -76,9 +77,12 @@ impl RecordStore for FileStore {
         now: Timestamp,
     ) -> Result<(), StoreError> {
         let (name, bytes) = (file_name(key), format::encode(record)?);
-        self.run(move |shared| shared.save(&name, &bytes, expected_version, now))
-            .await?
-            .into_result()
+        let principal = record.principal().map(str::to_owned);
+        self.run(move |shared| {
+            shared.save(&name, &bytes, principal.as_deref(), expected_version, now)
+        })
+        .await?
+        .into_result()
     }
 
     async fn change_key(
@@ -91,9 +95,19 @@ impl RecordStore for FileStore {
     ) -> Result<(), StoreError> {
         let (old, new) = (file_name(old), file_name(new));
         let bytes = format::encode(record)?;
-        self.run(move |shared| shared.change_key(&old, &new, &bytes, expected_version, now))
-            .await?
-            .into_result()
+        let principal = record.principal().map(str::to_owned);
+        self.run(move |shared| {
+            shared.change_key(
+                &old,
+                &new,
+                &bytes,
+                principal.as_deref(),
+                expected_version,
+                now,
+            )
+        })
+        .await?
+        .into_result()
     }
 
     async fn delete(&self, key: &StorageKey) -> Result<(), StoreError> {
@@ -121,10 +135,33 @@ impl RecordStore for FileStore {
         swept.log();
         Ok(swept.expired)
     }
+
+    /// Kept natively: a marker file per tied session in the principal's bucket, changed
+    /// under the directory's lock with the session file (see the crate docs).
+    fn indexes_principals(&self) -> bool {
+        true
+    }
+
+    /// Reads the principal's bucket and the session files it names; never the whole
+    /// directory.
+    async fn sessions_of(
+        &self,
+        principal: &str,
+        now: Timestamp,
+    ) -> Result<Vec<(StorageKey, Record)>, StoreError> {
+        let principal = principal.to_owned();
+        let found = self
+            .run(move |shared| shared.sessions_of(&principal, now))
+            .await?;
+        Ok(found
+            .into_iter()
+            .filter_map(|(name, record)| Some((StorageKey::parse_hashed(&name)?, record)))
+            .collect())
+    }
 }
 
 impl Shared {
-    fn corrupt(&self, name: &str, source: crate::FormatError) -> FileStoreError {
+    pub(super) fn corrupt(&self, name: &str, source: crate::FormatError) -> FileStoreError {
         FileStoreError::Corrupt {
             path: self.dir.file(name),
             source,
@@ -151,94 +188,115 @@ impl Shared {
         }
     }
 
-    /// The header of the file `name`, under the lock: `None` for no file; an undecodable
-    /// header reads as `None` too (an expired-or-garbage file a write may replace), a newer
-    /// format as a live file nobody may replace.
-    fn head(&self, _: &Locked, name: &str) -> Result<Option<Head>, FileStoreError> {
-        let Some(bytes) = self.dir.read_head(name, HEADER_LEN)? else {
-            return Ok(None);
-        };
-        Ok(Head::parse(&bytes).ok())
-    }
-
-    fn create(&self, name: &str, bytes: &[u8], now: Timestamp) -> Result<Written, FileStoreError> {
+    /// Writes the record tied to `principal` under `name`, unless a live file (or one of a
+    /// newer format) is there. The current file is read whole under the lock: a replaced
+    /// (expired) record takes its marker with it.
+    fn create(
+        &self,
+        name: &str,
+        bytes: &[u8],
+        principal: Option<&str>,
+        now: Timestamp,
+    ) -> Result<Written, FileStoreError> {
+        let premarked = self.pre_mark(principal, name)?;
         let prepared = self.dir.prepare(bytes)?;
         let written = self.dir.locked(|locked| {
-            if let Some(head) = self.head(locked, name)? {
-                if head.is_live(now) || head.version().is_none() {
-                    return Ok(Written::Collision);
-                }
+            let current = self.current(locked, name)?;
+            if current.as_ref().is_some_and(|c| c.blocks_create(now)) {
+                self.abandon(locked, premarked, principal, name)?;
+                return Ok(Written::Collision);
             }
+            // Marker first, rename second, old marker last: see the `index` module.
+            self.mark(locked, principal, name)?;
             prepared.commit(&self.dir, locked, name)?;
+            let old = current.and_then(|current| current.principal);
+            self.unmark(locked, old.as_deref(), principal, name)?;
             Ok(Written::Done)
         })?;
         self.dir.sync()?;
         Ok(written)
     }
 
-    /// Whether the file under `name` is live at `now` with `expected` as its version.
-    fn holds(
-        &self,
-        locked: &Locked,
-        name: &str,
-        expected: u64,
-        now: Timestamp,
-    ) -> Result<bool, FileStoreError> {
-        Ok(self
-            .head(locked, name)?
-            .is_some_and(|head| head.is_live(now) && head.version() == Some(expected)))
-    }
-
+    /// Replaces the record under `name` if it is live at version `expected`, moving its
+    /// marker when the save ties, unties or reties it.
     fn save(
         &self,
         name: &str,
         bytes: &[u8],
+        principal: Option<&str>,
         expected: u64,
         now: Timestamp,
     ) -> Result<Written, FileStoreError> {
+        let premarked = self.pre_mark(principal, name)?;
         let prepared = self.dir.prepare(bytes)?;
         let written = self.dir.locked(|locked| {
-            if !self.holds(locked, name, expected, now)? {
+            let Some(current) = self
+                .current(locked, name)?
+                .filter(|current| current.holds(expected, now))
+            else {
+                self.abandon(locked, premarked, principal, name)?;
                 return Ok(Written::Conflict);
-            }
+            };
+            self.mark(locked, principal, name)?;
             prepared.commit(&self.dir, locked, name)?;
+            self.unmark(locked, current.principal.as_deref(), principal, name)?;
             Ok(Written::Done)
         })?;
         self.dir.sync()?;
         Ok(written)
     }
 
-    /// The new file is renamed into place before the old one is removed: a crash in
-    /// between leaves a stale copy of the pre-rename session under the old name (which
-    /// expires), never a session lost.
+    /// The new file (and its marker) are in place before the old ones are removed: a crash
+    /// in between leaves a stale copy of the pre-rename session under the old name (which
+    /// expires, and is still indexed, so "log out everywhere" ends it too), never a session
+    /// lost.
     fn change_key(
         &self,
         old: &str,
         new: &str,
         bytes: &[u8],
+        principal: Option<&str>,
         expected: u64,
         now: Timestamp,
     ) -> Result<Written, FileStoreError> {
+        let premarked = self.pre_mark(principal, new)?;
         let prepared = self.dir.prepare(bytes)?;
         let written = self.dir.locked(|locked| {
-            if !self.holds(locked, old, expected, now)? {
+            let Some(from) = self
+                .current(locked, old)?
+                .filter(|current| current.holds(expected, now))
+            else {
+                self.abandon(locked, premarked, principal, new)?;
                 return Ok(Written::Conflict);
+            };
+            let replaced = self.current(locked, new)?;
+            if replaced.as_ref().is_some_and(|c| c.blocks_create(now)) {
+                self.abandon(locked, premarked, principal, new)?;
+                return Ok(Written::Collision);
             }
-            if let Some(head) = self.head(locked, new)? {
-                if head.is_live(now) || head.version().is_none() {
-                    return Ok(Written::Collision);
-                }
-            }
+            self.mark(locked, principal, new)?;
             prepared.commit(&self.dir, locked, new)?;
+            let replaced = replaced.and_then(|current| current.principal);
+            self.unmark(locked, replaced.as_deref(), principal, new)?;
             self.dir.remove(locked, old)?;
+            self.unmark(locked, from.principal.as_deref(), None, old)?;
             Ok(Written::Done)
         })?;
         self.dir.sync()?;
         Ok(written)
     }
 
+    /// Removes the file, then its marker (read from the file under the lock).
     fn delete(&self, name: &str) -> Result<(), FileStoreError> {
-        if self.dir.locked(|locked| self.dir.remove(locked, name))? {
+        let removed = self.dir.locked(|locked| {
+            let principal = self
+                .current(locked, name)?
+                .and_then(|current| current.principal);
+            let removed = self.dir.remove(locked, name)?;
+            self.unmark(locked, principal.as_deref(), None, name)?;
+            Ok(removed)
+        })?;
+        if removed {
             self.dir.sync()?;
         }
         Ok(())
@@ -282,8 +340,8 @@ impl Shared {
 
     /// Removes the session files expired at `now` and the ones whose header does not
     /// decode (a name of 64 hex digits is this store's, and a file is only ever renamed into
-    /// place whole, so such a file is garbage, not a write in progress), plus abandoned
-    /// temporary files.
+    /// place whole, so such a file is garbage, not a write in progress), then the index
+    /// markers whose file is gone, plus abandoned temporary files.
     pub(crate) fn delete_expired(&self, now: Timestamp) -> Result<Swept, FileStoreError> {
         let mut candidates = Vec::new();
         for name in self.dir.list(is_hashed_name)? {
@@ -318,6 +376,7 @@ impl Shared {
                 Ok(())
             })?;
         }
+        swept.markers = self.sweep_index()?;
         swept.temps = self.dir.remove_stale_temps(now)?;
         if swept != Swept::default() {
             self.dir.sync()?;

@@ -12,6 +12,8 @@ use session_core::backend::IntoSessionBackend;
 use session_core::clock::ManualClock;
 use session_core::SessionConfig;
 
+pub mod index;
+
 /// A manager serving `backend` with `config`, reading time from `clock`.
 pub fn manager(
     backend: impl IntoSessionBackend,
@@ -23,23 +25,33 @@ pub fn manager(
         .with_clock(clock.clone())
 }
 
-/// Every file of `dir` (name, then contents), sorted by name: everything the store keeps.
+/// Every file of `dir` and of its subdirectories such as the per-user index (path relative
+/// to `dir`, then contents), sorted by path: everything the store keeps.
 pub fn dump(dir: &Path) -> Vec<u8> {
+    let mut bytes = Vec::new();
+    dump_into(dir, dir, &mut bytes);
+    bytes
+}
+
+fn dump_into(root: &Path, dir: &Path, bytes: &mut Vec<u8>) {
     let mut entries: Vec<_> = std::fs::read_dir(dir)
         .expect("the directory lists")
         .map(|entry| entry.expect("an entry").path())
         .collect();
     entries.sort();
-    let mut bytes = Vec::new();
     for path in entries {
-        bytes.extend_from_slice(path.file_name().unwrap_or_default().as_encoded_bytes());
+        let name = path.strip_prefix(root).unwrap_or(&path);
+        bytes.extend_from_slice(name.as_os_str().as_encoded_bytes());
         bytes.push(b'\n');
+        if path.is_dir() {
+            dump_into(root, &path, bytes);
+            continue;
+        }
         if let Ok(content) = std::fs::read(&path) {
             bytes.extend_from_slice(&content);
         }
         bytes.push(b'\n');
     }
-    bytes
 }
 
 /// The names of the session files in `dir` (not the lock file, not temporary files).
