@@ -1,6 +1,6 @@
 //! What the per-user index costs: logins that tie a session to a user, listing a user's
-//! sessions, logging one out, and "log out everywhere", on each server-side store with
-//! 10,000 users x 3 sessions in it.
+//! sessions, logging one out, and "log out everywhere", on each server-side store (memory,
+//! SQLite, files, Redis, PostgreSQL) with 10,000 users x 3 sessions in it.
 //!
 //! Run with: `cargo run --release -p session-bench --bin index-cost` (add `--stores
 //! sqlite,redis` to choose; Redis at 127.0.0.1:6379 and PostgreSQL at 127.0.0.1:5432
@@ -19,6 +19,7 @@ use session_core::adapter::SessionManager;
 use session_core::backend::{BoxedBackend, IntoSessionBackend};
 use session_core::store::MemoryStore;
 use session_core::{Principal, SessionConfig};
+use session_files::FileStore;
 use session_postgres::PostgresStoreOptions;
 use session_redis::RedisConfig;
 use session_sqlite::SqliteStore;
@@ -27,7 +28,7 @@ use session_sqlite::SqliteStore;
 #[command(about = "What the per-user index costs on each server-side store")]
 struct Args {
     /// The stores to measure.
-    #[arg(long, value_enum, value_delimiter = ',', default_values_t = [Store::Memory, Store::Sqlite, Store::Redis, Store::Postgres])]
+    #[arg(long, value_enum, value_delimiter = ',', default_values_t = [Store::Memory, Store::Sqlite, Store::Files, Store::Redis, Store::Postgres])]
     stores: Vec<Store>,
     /// How many users hold sessions.
     #[arg(long, default_value_t = 10_000)]
@@ -50,6 +51,7 @@ struct Args {
 enum Store {
     Memory,
     Sqlite,
+    Files,
     Redis,
     Postgres,
 }
@@ -116,6 +118,7 @@ async fn backend(
             let url = format!("sqlite://{}", dir.join("index-cost.db").display());
             SqliteStore::connect(&url).await?.into_boxed()
         }
+        Store::Files => FileStore::open(dir.join("sessions")).await?.into_boxed(),
         Store::Redis => RedisConfig::new(&args.redis_url)
             .with_prefix(prefix)
             .connect()
@@ -229,7 +232,7 @@ async fn cleanup(store: Store, args: &Args, schema: &str, prefix: &str) -> anyho
                     .await?;
             }
         }
-        Store::Memory | Store::Sqlite => {}
+        Store::Memory | Store::Sqlite | Store::Files => {}
     }
     Ok(())
 }
