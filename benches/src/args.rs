@@ -33,12 +33,15 @@ pub(crate) struct DriveArgs {
     /// The route to load.
     #[arg(long, value_enum, default_value_t = Route::Show)]
     pub(crate) route: Route,
-    /// Requests to send in all.
+    /// Requests to send in all (the realistic mix's logins before them not counted).
     #[arg(long, default_value_t = 10_000)]
     pub(crate) requests: u64,
     /// Concurrent connections.
     #[arg(long, default_value_t = 32)]
     pub(crate) connections: usize,
+    /// Logged-in sessions for the realistic mix.
+    #[arg(long, default_value_t = 1_000)]
+    pub(crate) sessions: usize,
     /// Whether the server sets no cookie at login (the `none` variant).
     #[arg(long)]
     pub(crate) no_cookie: bool,
@@ -56,13 +59,19 @@ pub(crate) struct RunArgs {
     /// Warm-up seconds per run, not measured (but counted for lost updates).
     #[arg(long, default_value_t = 0.5)]
     pub(crate) warmup: f64,
-    /// Concurrent keep-alive connections, all on the one logged-in session.
+    /// Concurrent keep-alive connections: all on the one logged-in session for `show` and
+    /// `counter`, each on its own share of `--sessions` for `realistic`.
     #[arg(long, default_value_t = 32)]
     pub(crate) connections: usize,
+    /// Sessions the `realistic` workload logs in before measuring.
+    #[arg(long, default_value_t = 1_000)]
+    pub(crate) sessions: usize,
     /// Rounds: each variant runs once per round, interleaved with the others.
     #[arg(long, default_value_t = 5)]
     pub(crate) rounds: usize,
-    /// Routes to load, comma-separated.
+    /// Workloads to load, comma-separated: `show` and `counter` on one hot session,
+    /// `realistic` the mix on many (not in the default, which stays comparable with
+    /// earlier runs).
     #[arg(long, value_delimiter = ',', value_enum, default_values_t = [Route::Show, Route::Counter])]
     pub(crate) routes: Vec<Route>,
     /// Where the SQLite files go (a fresh temporary folder inside it per run).
@@ -90,13 +99,16 @@ pub(crate) struct RunArgs {
     pub(crate) no_pin: bool,
 }
 
-/// A route under load.
+/// A workload: one route on the one hot session, or the realistic mix.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub(crate) enum Route {
-    /// `GET /show`: read the user name.
+    /// `GET /show` on one session: read the user name.
     Show,
-    /// `POST /counter`: increment the counter.
+    /// `POST /counter` on one session: increment the counter.
     Counter,
+    /// Many logged-in sessions, each connection on its own: mostly `GET /show`, some
+    /// `POST /counter`, a few logouts each followed by a new login (`crate::realistic`).
+    Realistic,
 }
 
 impl Route {
@@ -104,6 +116,7 @@ impl Route {
         match self {
             Self::Show => "GET /show",
             Self::Counter => "POST /counter",
+            Self::Realistic => "realistic mix",
         }
     }
 }

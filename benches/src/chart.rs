@@ -10,6 +10,7 @@ use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 
 use crate::args::Route;
+use crate::load::Updates;
 use crate::report::Summary;
 use crate::variant::Variant;
 
@@ -131,7 +132,7 @@ fn label(s: &Summary) -> String {
     for (peer, ratio) in s.vs_peers.iter().filter(|(_, ratio)| ratio.is_finite()) {
         text.push_str(&format!(", {ratio:.2}× {}", peer.name()));
     }
-    if let Some(lost) = s.lost.filter(|lost| *lost > 0) {
+    if let Some(lost) = s.updates.map(Updates::lost).filter(|lost| *lost > 0) {
         text.push_str(&format!("  lost {lost}"));
     }
     text

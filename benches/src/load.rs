@@ -1,5 +1,7 @@
-//! The load generator: keep-alive HTTP/1.1 connections, each sending its next request as
-//! soon as the previous answer is in, for a fixed time.
+//! The load generator on the hot session: keep-alive HTTP/1.1 connections, each sending
+//! the one request over and over (its next as soon as the previous answer is in), for a
+//! fixed time; and the figures every workload collects. The realistic mix is in
+//! `crate::realistic`.
 
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -13,8 +15,9 @@ use hyper::client::conn::http1::{self, SendRequest};
 use hyper::header::{COOKIE, HOST, SET_COOKIE};
 use hyper::{Method, Request, StatusCode};
 use hyper_util::rt::TokioIo;
-use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
 use tokio::net::TcpStream;
+
+use crate::wire::{self, RawConnection};
 
 /// What to send: one request, repeated.
 #[derive(Clone, Debug)]
@@ -48,11 +51,36 @@ pub(crate) struct Tally {
 }
 
 impl Tally {
-    fn merge(&mut self, other: Tally) {
+    pub(crate) fn merge(&mut self, other: Tally) {
         self.latencies_us.extend(other.latencies_us);
         self.ok += other.ok;
         self.not_ok += other.not_ok;
         self.errors += other.errors;
+    }
+}
+
+/// Successful `POST /counter` answers against what the counters show after the load.
+#[derive(Clone, Copy, Debug, Default)]
+pub(crate) struct Updates {
+    /// Successful answers (each one an increment the client was told of).
+    pub(crate) answered: u64,
+    /// The counters' final values, summed.
+    pub(crate) kept: u64,
+}
+
+impl Updates {
+    /// Increments answered but not kept.
+    pub(crate) fn lost(self) -> u64 {
+        self.answered.saturating_sub(self.kept)
+    }
+}
+
+impl std::iter::Sum for Updates {
+    fn sum<I: Iterator<Item = Self>>(iter: I) -> Self {
+        iter.fold(Self::default(), |all, one| Self {
+            answered: all.answered + one.answered,
+            kept: all.kept + one.kept,
+        })
     }
 }
 
@@ -92,14 +120,15 @@ pub(crate) async fn count(target: &Target, connections: usize, requests: u64) ->
 
 async fn counted(target: Target, left: Arc<AtomicU64>) -> Tally {
     let mut tally = Tally::default();
-    let Ok(mut conn) = RawConnection::open(&target).await else {
+    let request = encode(&target);
+    let Ok(mut conn) = RawConnection::open(target.addr).await else {
         tally.errors += 1;
         return tally;
     };
     let take = || left.fetch_update(Ordering::Relaxed, Ordering::Relaxed, |n| n.checked_sub(1));
     while take().is_ok() {
-        match conn.exchange().await {
-            Ok(status) if (200..300).contains(&status) => tally.ok += 1,
+        match conn.exchange(&request).await.map(|answer| answer.ok()) {
+            Ok(true) => tally.ok += 1,
             Ok(_) => tally.not_ok += 1,
             Err(_) => {
                 tally.errors += 1;
@@ -112,8 +141,9 @@ async fn counted(target: Target, left: Arc<AtomicU64>) -> Tally {
 
 async fn connection(target: Target, (measure_from, end): (Instant, Instant)) -> Tally {
     let mut tally = Tally::default();
+    let request = encode(&target);
     while Instant::now() < end {
-        let Ok(mut conn) = RawConnection::open(&target).await else {
+        let Ok(mut conn) = RawConnection::open(target.addr).await else {
             tally.errors += 1;
             tokio::time::sleep(Duration::from_millis(10)).await;
             continue;
@@ -123,12 +153,12 @@ async fn connection(target: Target, (measure_from, end): (Instant, Instant)) -> 
             if sent >= end {
                 return tally;
             }
-            let Ok(status) = conn.exchange().await else {
+            let Ok(ok) = conn.exchange(&request).await.map(|answer| answer.ok()) else {
                 tally.errors += 1;
                 break;
             };
             let done = Instant::now();
-            if (200..300).contains(&status) {
+            if ok {
                 tally.ok += 1;
             } else {
                 tally.not_ok += 1;
@@ -144,79 +174,9 @@ async fn connection(target: Target, (measure_from, end): (Instant, Instant)) -> 
     tally
 }
 
-/// A keep-alive connection that sends one pre-encoded request over and over and reads
-/// each answer through with httparse (hyper's own parser), so the generator spends far
-/// less per request than a server does: hyper's client cost as much as the no-session
-/// server and capped the fastest variants.
-struct RawConnection {
-    stream: TcpStream,
-    request: Arc<[u8]>,
-    buf: Vec<u8>,
-}
-
-impl RawConnection {
-    async fn open(target: &Target) -> anyhow::Result<Self> {
-        let stream = TcpStream::connect(target.addr).await?;
-        stream.set_nodelay(true)?;
-        Ok(Self {
-            stream,
-            request: encode(target).into(),
-            buf: vec![0; 16 * 1024],
-        })
-    }
-
-    /// Sends the request and reads its answer (head and `Content-Length` body); the
-    /// status code.
-    async fn exchange(&mut self) -> anyhow::Result<u16> {
-        self.stream.write_all(&self.request).await?;
-        let mut len = 0;
-        loop {
-            if len == self.buf.len() {
-                self.buf.resize(self.buf.len() * 2, 0);
-            }
-            let read = self.stream.read(&mut self.buf[len..]).await?;
-            anyhow::ensure!(read > 0, "the server closed the connection");
-            len += read;
-            let mut headers = [httparse::EMPTY_HEADER; 32];
-            let mut response = httparse::Response::new(&mut headers);
-            let httparse::Status::Complete(head) = response.parse(&self.buf[..len])? else {
-                continue;
-            };
-            let body = response
-                .headers
-                .iter()
-                .find(|h| h.name.eq_ignore_ascii_case("content-length"))
-                .and_then(|h| {
-                    std::str::from_utf8(h.value)
-                        .ok()?
-                        .trim()
-                        .parse::<usize>()
-                        .ok()
-                })
-                .context("an answer without Content-Length")?;
-            let status = response.code.context("an answer without a status")?;
-            // No pipelining: nothing follows the body, so the buffer starts over.
-            if len >= head + body {
-                return Ok(status);
-            }
-        }
-    }
-}
-
-/// The request as bytes on the wire.
+/// The one request a hot-session connection repeats, encoded once.
 fn encode(target: &Target) -> Vec<u8> {
-    let mut request = format!(
-        "{} {} HTTP/1.1\r\nhost: 127.0.0.1\r\n",
-        target.method, target.path
-    );
-    if let Some(cookie) = &target.cookie {
-        request.push_str(&format!("cookie: {cookie}\r\n"));
-    }
-    if target.method == Method::POST {
-        request.push_str("content-length: 0\r\n");
-    }
-    request.push_str("\r\n");
-    request.into_bytes()
+    wire::encode(&target.method, target.path, target.cookie.as_deref())
 }
 
 fn build(target: &Target) -> hyper::http::Result<Request<Empty<Bytes>>> {

@@ -7,18 +7,27 @@
 //!
 //! To profile one server: `session-bench serve --variant ours-sqlite --data-dir /tmp/x`
 //! under a profiler (`valgrind --tool=callgrind`), then `session-bench drive --addr ADDR
-//! --route counter --requests 20000` against it.
+//! --route counter --requests 20000` against it (`--route realistic` logs in
+//! `--sessions` first, then sends the mix).
 //!
 //! # What is measured
 //!
-//! Every variant serves the same four routes: `POST /login` (the setup request: puts a
-//! user name in a new session), `GET /show` (reads it), `POST /counter` (increments an
-//! integer in the session: ours with `session.update`, tower-sessions with `get` then
-//! `insert`, as its users write it) and `GET /counter` (reads the counter once the load
-//! is over). One login cookie is shared by every load connection, so all of them hit one
-//! session: the worst case for lost updates, and the case a user with many tabs (or a
-//! single-page app firing requests in parallel) creates. Lost updates are the successful
-//! `POST /counter` responses minus the counter's final value.
+//! Every variant serves the same five routes: `POST /login` (puts a user name in a new
+//! session), `GET /show` (reads it), `POST /counter` (increments an integer in the
+//! session: ours with `session.update`, tower-sessions with `get` then `insert`, as its
+//! users write it), `GET /counter` (reads the counter once the load is over) and `POST
+//! /logout` (ours `session.destroy()`, tower-sessions `session.flush()`).
+//!
+//! Two kinds of workload (`--routes`):
+//!
+//! - `show` and `counter`, the default: one login cookie is shared by every load
+//!   connection, so all of them hit one session: the worst case for lost updates, and the
+//!   case a user with many tabs (or a single-page app firing requests in parallel)
+//!   creates. Lost updates are the successful `POST /counter` responses minus the
+//!   counter's final value.
+//! - `realistic`: `--sessions` sessions (1,000) logged in before measuring, each
+//!   connection working on its own share; 89 % reads, 10 % writes, 1 % a logout followed
+//!   by a new login. Lost updates are counted per session (see `realistic.rs`).
 //!
 //! # How
 //!
@@ -30,8 +39,9 @@
 //! - The load generator runs in this process, pinned to core 1, on a single-threaded
 //!   runtime: `--connections` keep-alive HTTP/1.1 connections, one task each, each
 //!   sending its next request as soon as the last answer is in, for a warm-up and then
-//!   `--duration` seconds. Requests are encoded once; answers are parsed with httparse
-//!   (hyper's own parser).
+//!   `--duration` seconds. Requests are encoded once (per session, and again when the
+//!   server sets that session a new cookie); answers are parsed with httparse (hyper's
+//!   own parser). Logins are set-up: done before the warm-up, not measured.
 //! - Variants are interleaved (A B C A B C ...) for `--rounds` rounds, each run on a
 //!   fresh server (a fresh SQLite file); medians are reported, and the ratios are
 //!   medians of per-round ratios, so slow drifts of the machine cancel out.
@@ -59,10 +69,13 @@ mod args;
 mod chart;
 mod load;
 mod machine;
+mod realistic;
 mod report;
 mod run;
 mod serve;
 mod variant;
+mod wire;
+mod workload;
 
 use clap::Parser as _;
 

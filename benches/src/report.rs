@@ -7,12 +7,12 @@ use std::time::Duration;
 use anyhow::Context as _;
 
 use crate::args::{Route, RunArgs};
-use crate::load::Tally;
+use crate::load::{Tally, Updates};
 use crate::machine;
 use crate::run::Cpu;
 use crate::variant::Variant;
 
-/// One variant on one route in one round.
+/// One variant on one workload in one round.
 #[derive(Clone, Debug)]
 pub(crate) struct Sample {
     pub(crate) variant: Variant,
@@ -22,12 +22,11 @@ pub(crate) struct Sample {
     pub(crate) rps: f64,
     pub(crate) p50_ms: f64,
     pub(crate) p99_ms: f64,
-    /// 2xx responses over the whole run (warm-up included).
-    pub(crate) ok: u64,
     /// Non-2xx responses and failed connections over the whole run.
     pub(crate) not_ok: u64,
-    /// The counter after the run, for server-side variants on `POST /counter`.
-    pub(crate) final_counter: Option<u64>,
+    /// Successful increments against the counters after the run: on `POST /counter`
+    /// for server-side variants, on the realistic mix for all.
+    pub(crate) updates: Option<Updates>,
     /// Share of a core the server used during the measured window.
     pub(crate) server_cpu: f64,
     /// Server CPU time per answered request in the measured window (µs): less sensitive
@@ -47,7 +46,7 @@ impl Sample {
         round: usize,
         mut tally: Tally,
         window: Duration,
-        final_counter: Option<u64>,
+        updates: Option<Updates>,
         cpu: Cpu,
     ) -> Self {
         tally.latencies_us.sort_unstable();
@@ -59,9 +58,8 @@ impl Sample {
             rps: tally.latencies_us.len() as f64 / seconds,
             p50_ms: percentile(&tally.latencies_us, 0.50),
             p99_ms: percentile(&tally.latencies_us, 0.99),
-            ok: tally.ok,
             not_ok: tally.not_ok + tally.errors,
-            final_counter,
+            updates,
             server_cpu: cpu.server / seconds,
             server_us_per_request: cpu.server * 1e6 / tally.latencies_us.len().max(1) as f64,
             generator_cpu: cpu.generator / seconds,
@@ -70,10 +68,9 @@ impl Sample {
         }
     }
 
-    /// Successful increments that the counter does not show.
+    /// Successful increments that the counters do not show.
     pub(crate) fn lost(&self) -> Option<u64> {
-        self.final_counter
-            .map(|counter| self.ok.saturating_sub(counter))
+        self.updates.map(Updates::lost)
     }
 }
 
@@ -100,7 +97,7 @@ pub(crate) fn median(mut values: Vec<f64>) -> f64 {
     }
 }
 
-/// Everything measured for one variant on one route, over all rounds.
+/// Everything measured for one variant on one workload, over all rounds.
 #[derive(Clone, Debug)]
 pub(crate) struct Summary {
     pub(crate) variant: Variant,
@@ -112,9 +109,9 @@ pub(crate) struct Summary {
     pub(crate) vs_none: f64,
     /// The same against each tower-sessions peer.
     pub(crate) vs_peers: Vec<(Variant, f64)>,
-    pub(crate) ok: u64,
     pub(crate) not_ok: u64,
-    pub(crate) lost: Option<u64>,
+    /// Summed over the rounds.
+    pub(crate) updates: Option<Updates>,
     pub(crate) server_cpu: f64,
     pub(crate) server_us_per_request: f64,
     pub(crate) generator_cpu: f64,
@@ -151,7 +148,7 @@ pub(crate) fn summarize(
                 continue;
             }
             let pick = |f: fn(&Sample) -> f64| median(mine.iter().map(|s| f(s)).collect());
-            let lost = mine.iter().map(|s| s.lost()).sum::<Option<u64>>();
+            let updates = mine.iter().map(|s| s.updates).sum::<Option<Updates>>();
             summaries.push(Summary {
                 variant,
                 route,
@@ -165,9 +162,8 @@ pub(crate) fn summarize(
                     .filter(|peer| variants.contains(peer))
                     .map(|&peer| (peer, ratio(&mine, peer, route)))
                     .collect(),
-                ok: mine.iter().map(|s| s.ok).sum(),
                 not_ok: mine.iter().map(|s| s.not_ok).sum(),
-                lost,
+                updates,
                 server_cpu: pick(|s| s.server_cpu),
                 server_us_per_request: pick(|s| s.server_us_per_request),
                 generator_cpu: pick(|s| s.generator_cpu),
@@ -244,9 +240,16 @@ fn markdown(args: &RunArgs, summaries: &[Summary], samples: &[Sample]) -> String
     );
     let _ = writeln!(
         out,
-        "- load: {} keep-alive connections sharing one logged-in session; {} rounds of {} s measured after {} s warm-up, variants interleaved; medians over rounds, ratios are medians of per-round ratios",
+        "- load: {} keep-alive connections, sharing one logged-in session on `GET /show` and `POST /counter`; {} rounds of {} s measured after {} s warm-up, variants interleaved; medians over rounds, ratios are medians of per-round ratios",
         args.connections, args.rounds, args.duration, args.warmup
     );
+    if args.routes.contains(&Route::Realistic) {
+        let _ = writeln!(
+            out,
+            "- realistic mix: {}",
+            crate::realistic::describe(args.sessions, args.connections)
+        );
+    }
     let _ = writeln!(
         out,
         "- server: one single-threaded tokio runtime pinned to core 0; generator (in-process: pre-encoded requests, answers parsed with httparse) pinned to core 1"
@@ -266,15 +269,27 @@ fn markdown(args: &RunArgs, summaries: &[Summary], samples: &[Sample]) -> String
     );
     for &route in &args.routes {
         let rows: Vec<&Summary> = summaries.iter().filter(|s| s.route == route).collect();
-        table(&mut out, route, &rows);
+        table(&mut out, args, route, &rows);
     }
     legend(&mut out);
     out
 }
 
-fn table(out: &mut String, route: Route, rows: &[&Summary]) {
-    let counter = route == Route::Counter;
-    let _ = writeln!(out, "## {}\n", route.label());
+fn table(out: &mut String, args: &RunArgs, route: Route, rows: &[&Summary]) {
+    let counter = route != Route::Show;
+    match route {
+        Route::Realistic => {
+            let _ = writeln!(
+                out,
+                "## {}: {} sessions, each connection on its own\n",
+                route.label(),
+                args.sessions
+            );
+        }
+        _ => {
+            let _ = writeln!(out, "## {} (one hot session)\n", route.label());
+        }
+    }
     let _ = write!(
         out,
         "| variant | req/s | × none | × tower-sessions | p50 ms | p99 ms | non-2xx |"
@@ -309,8 +324,13 @@ fn table(out: &mut String, route: Route, rows: &[&Summary]) {
             s.not_ok,
         );
         if counter {
-            let lost = match s.lost {
-                Some(lost) => format!("{lost} of {} ({:.1} %)", s.ok, percent(lost, s.ok)),
+            let lost = match s.updates {
+                Some(updates) => format!(
+                    "{} of {} ({:.1} %)",
+                    updates.lost(),
+                    updates.answered,
+                    percent(updates.lost(), updates.answered)
+                ),
                 None => "n/a (client-side)".to_owned(),
             };
             let _ = write!(out, " {lost} |");
@@ -335,7 +355,27 @@ fn table(out: &mut String, route: Route, rows: &[&Summary]) {
             starved.join(", ")
         );
     }
+    if route == Route::Realistic {
+        realistic_legend(out);
+    }
     let _ = writeln!(out);
+}
+
+/// How the realistic mix counts lost updates, under its table.
+fn realistic_legend(out: &mut String) {
+    let _ = writeln!(
+        out,
+        "\nLost updates on the realistic mix are counted per session: a session's successful \
+         `POST /counter` answers since its login against its counter read with `GET /counter` \
+         after the load, summed over the sessions still logged in then (all rounds, warm-up \
+         included). A session leaves the count, answers and counter both, when it is logged \
+         out, or when a request on it lost its connection or its logout failed (its state is \
+         then unknown); so the count is exact, and any loss is the server's. No two requests \
+         ever race on one session here, so every variant should lose none. The generator \
+         sends back the cookie the server last set, as a browser does, so cookie variants are \
+         counted too; `none` has no sessions: its one counter against every successful \
+         answer. Requests: each login, logout, read and write counts as one."
+    );
 }
 
 fn times(ratio: f64) -> String {
@@ -357,8 +397,8 @@ fn percent(part: u64, whole: u64) -> f64 {
 fn legend(out: &mut String) {
     let _ = writeln!(
         out,
-        "Lost updates: successful `POST /counter` answers (all rounds, warm-up included) minus \
-         the counters' final values. Cookie variants keep the counter in the one cookie every \
+        "Lost updates on `POST /counter`: successful answers (all rounds, warm-up included) \
+         minus the counters' final values. Cookie variants keep the counter in the one cookie every \
          connection replays, so it has nothing to lose or keep. Server CPU: share of core 0 \
          the server used while measured (below 100 % means it waited: on disk, on Redis, on \
          the generator, or for other processes on a busy machine). CPU µs/req: the server's \

@@ -1,4 +1,4 @@
-//! The benchmark run: start each variant's server, log in, load it, check the counter,
+//! The benchmark run: start each variant's server, log in, load it, check the counters,
 //! stop it; round after round; then the report.
 
 use std::net::SocketAddr;
@@ -7,15 +7,15 @@ use std::process::Stdio;
 use std::time::Duration;
 
 use anyhow::Context as _;
-use hyper::Method;
 use tokio::io::{AsyncBufReadExt as _, BufReader};
 use tokio::process::{Child, Command};
 
 use crate::args::{DriveArgs, Route, RunArgs};
-use crate::load::{self, Shape, Target};
+use crate::load::Shape;
 use crate::machine;
 use crate::report::{self, Sample};
 use crate::variant::Variant;
+use crate::workload::Load;
 
 const SERVER_CORE: usize = 0;
 const GENERATOR_CORE: usize = 1;
@@ -30,6 +30,10 @@ pub(crate) fn main(args: &RunArgs) -> anyhow::Result<()> {
     anyhow::ensure!(
         args.connections > 0 && args.rounds > 0,
         "--connections and --rounds must be at least 1"
+    );
+    anyhow::ensure!(
+        !args.routes.contains(&Route::Realistic) || args.sessions >= args.connections,
+        "--sessions must be at least --connections: each connection works on sessions of its own"
     );
     let variants = select(&args.variants)?;
     let pin = !args.no_pin && machine::cores() >= 2;
@@ -52,35 +56,28 @@ pub(crate) fn drive(args: &DriveArgs) -> anyhow::Result<()> {
         .enable_all()
         .build()?;
     runtime.block_on(async {
-        let variant = if args.no_cookie { Variant::None } else { Variant::OursMemory };
-        let cookie = login(args.addr, variant).await?;
-        let (method, path) = route_request(args.route);
-        let target = Target {
-            addr: args.addr,
-            method,
-            path,
-            cookie: cookie.clone(),
+        let variant = if args.no_cookie {
+            Variant::None
+        } else {
+            Variant::OursMemory
         };
+        let load = Load::prepare(
+            args.addr,
+            variant,
+            args.route,
+            args.connections,
+            args.sessions,
+        )
+        .await?;
         let started = std::time::Instant::now();
-        let tally = load::count(&target, args.connections, args.requests).await;
+        let (tally, updates) = load.count(args.requests).await?;
         let seconds = started.elapsed().as_secs_f64();
-        let counter = match args.route {
-            Route::Counter => read_counter(args.addr, cookie).await.ok(),
-            Route::Show => None,
-        };
         report::note(&format!(
-            "{} requests in {seconds:.1} s: {} 2xx, {} other, {} connection errors; counter {counter:?}",
+            "{} requests in {seconds:.1} s: {} 2xx, {} other, {} connection errors; {updates:?}",
             args.requests, tally.ok, tally.not_ok, tally.errors
         ));
         Ok(())
     })
-}
-
-fn route_request(route: Route) -> (Method, &'static str) {
-    match route {
-        Route::Show => (Method::GET, "/show"),
-        Route::Counter => (Method::POST, "/counter"),
-    }
 }
 
 fn select(requested: &[Variant]) -> anyhow::Result<Vec<Variant>> {
@@ -170,14 +167,8 @@ async fn measure(
     round: usize,
     server: &Server,
 ) -> anyhow::Result<Sample> {
-    let cookie = login(server.addr, variant).await?;
-    let (method, path) = route_request(route);
-    let target = Target {
-        addr: server.addr,
-        method,
-        path,
-        cookie: cookie.clone(),
-    };
+    // Logins are set-up, before the CPU and the time are measured.
+    let load = Load::prepare(server.addr, variant, route, args.connections, args.sessions).await?;
     let shape = Shape {
         connections: args.connections,
         warmup: Duration::from_secs_f64(args.warmup),
@@ -207,19 +198,15 @@ async fn measure(
             all: f64::NAN,
         }
     });
-    let tally = load::run(&target, shape).await;
+    let (tally, updates) = load.run(shape).await?;
     let cpu = cpu.await.unwrap_or(Cpu::UNKNOWN);
-    let final_counter = match (route, variant.server_side()) {
-        (Route::Counter, true) => Some(read_counter(server.addr, cookie).await?),
-        _ => None,
-    };
     Ok(Sample::new(
         variant,
         route,
         round,
         tally,
         shape.duration,
-        final_counter,
+        updates,
         cpu,
     ))
 }
@@ -257,55 +244,6 @@ fn cpu_now(server: Option<u32>, helpers: &[u32]) -> Cpu {
         others: nan,
         all: machine::busy_seconds(&[SERVER_CORE, GENERATOR_CORE]).unwrap_or(nan),
     }
-}
-
-/// `POST /login`; the `Cookie` header value to send from then on.
-async fn login(addr: SocketAddr, variant: Variant) -> anyhow::Result<Option<String>> {
-    let target = Target {
-        addr,
-        method: Method::POST,
-        path: "/login",
-        cookie: None,
-    };
-    let (status, response) = load::once(&target).await.context("POST /login")?;
-    anyhow::ensure!(status.is_success(), "POST /login answered {status}");
-    let cookie = response
-        .set_cookie
-        .as_deref()
-        .and_then(|header| header.split(';').next())
-        .map(str::to_owned);
-    anyhow::ensure!(
-        cookie.is_some() || variant == Variant::None,
-        "POST /login set no cookie"
-    );
-    // Check the login took before loading, so a broken variant fails loudly.
-    let check = Target {
-        method: Method::GET,
-        path: "/show",
-        cookie: cookie.clone(),
-        ..target
-    };
-    let (status, response) = load::once(&check).await.context("GET /show")?;
-    anyhow::ensure!(
-        status.is_success() && response.body == crate::serve::USER,
-        "GET /show after login answered {status} {:?}",
-        response.body
-    );
-    Ok(cookie)
-}
-
-async fn read_counter(addr: SocketAddr, cookie: Option<String>) -> anyhow::Result<u64> {
-    let target = Target {
-        addr,
-        method: Method::GET,
-        path: "/counter",
-        cookie,
-    };
-    let (status, response) = load::once(&target).await.context("GET /counter")?;
-    anyhow::ensure!(status.is_success(), "GET /counter answered {status}");
-    let text = std::str::from_utf8(&response.body).context("GET /counter body")?;
-    text.parse()
-        .with_context(|| format!("GET /counter answered {text:?}"))
 }
 
 /// A child process serving one variant.

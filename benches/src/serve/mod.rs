@@ -8,6 +8,7 @@
 //! | `GET /show` | the user name, or 401 when there is none |
 //! | `POST /counter` | increments `counter` in the session, answers the new value |
 //! | `GET /counter` | the counter's value (0 when absent) |
+//! | `POST /logout` | ends the session (deleted on the server, removal cookie), `ok` |
 
 mod none;
 mod ours;

@@ -25,12 +25,18 @@ fn routes() -> Router {
         .route("/login", post(login))
         .route("/show", get(show))
         .route("/counter", post(increment).get(read))
+        .route("/logout", post(logout))
 }
 
 async fn login(session: Session) -> Result<&'static str, Error> {
     session.regenerate();
     session.insert("username", super::USER)?;
     Ok("ok")
+}
+
+async fn logout(session: Session) -> &'static str {
+    session.destroy();
+    "ok"
 }
 
 async fn show(session: Session) -> Result<Response, Error> {

@@ -14,7 +14,7 @@ use axum::Router;
 use sqlx::postgres::PgPool;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqliteSynchronous};
 
-/// The four routes for one tower-sessions `Session` type (0.14 and 0.15 differ).
+/// The five routes for one tower-sessions `Session` type (0.14 and 0.15 differ).
 macro_rules! routes {
     ($session:ty) => {{
         use axum::response::{IntoResponse as _, Response};
@@ -26,6 +26,11 @@ macro_rules! routes {
                 .insert("username", super::USER)
                 .await
                 .map_err(internal)?;
+            Ok("ok")
+        }
+
+        async fn logout(session: $session) -> Result<&'static str, StatusCode> {
+            session.flush().await.map_err(internal)?;
             Ok("ok")
         }
 
@@ -58,6 +63,7 @@ macro_rules! routes {
             .route("/login", post(login))
             .route("/show", get(show))
             .route("/counter", post(increment).get(read))
+            .route("/logout", post(logout))
     }};
 }
 
