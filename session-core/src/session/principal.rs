@@ -146,14 +146,15 @@ impl FromStr for SessionHandle {
     type Err = InvalidSessionHandle;
 
     fn from_str(text: &str) -> Result<Self, Self::Err> {
-        let well_formed = text.len() == HANDLE_CHARS
-            && URL_SAFE_NO_PAD
-                .decode(text)
-                .is_ok_and(|bytes| bytes.len() == 16);
-        if well_formed {
-            Ok(Self(text.to_owned()))
-        } else {
-            Err(InvalidSessionHandle)
+        // The length first: a form field of any size is refused before it is decoded.
+        if text.len() != HANDLE_CHARS {
+            return Err(InvalidSessionHandle);
+        }
+        // 22 characters decode to 16 bytes or not at all: the engine refuses characters
+        // outside the URL-safe alphabet and stray trailing bits, so only canonical text passes.
+        match URL_SAFE_NO_PAD.decode(text) {
+            Ok(_) => Ok(Self(text.to_owned())),
+            Err(_) => Err(InvalidSessionHandle),
         }
     }
 }
@@ -247,5 +248,62 @@ pub(crate) fn index_unsupported() -> SessionError {
                  the browser, where the server cannot list or end it; a Flask-Session \
                  compatible store keeps only what Flask-Session keeps); use a server-side \
                  store such as SQLite, Redis, PostgreSQL or memory",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::SessionId;
+
+    type TestResult = Result<(), Box<dyn std::error::Error>>;
+
+    #[test]
+    fn handles_are_22_url_safe_characters_and_parse_back() -> TestResult {
+        let key = StorageKey::hashed(&SessionId::generate()?);
+        let handle = SessionHandle::for_key(&key);
+        assert_eq!(handle.as_str().len(), 22);
+        assert_eq!(handle.as_str().parse::<SessionHandle>()?, handle);
+        assert_eq!(handle.to_string(), handle.as_str());
+        assert!(format!("{handle:?}").contains(handle.as_str()));
+        assert_ne!(
+            handle,
+            SessionHandle::for_key(&StorageKey::hashed(&SessionId::generate()?))
+        );
+        Ok(())
+    }
+
+    #[test]
+    fn text_that_is_not_a_handle_is_refused() {
+        for bad in [
+            "",
+            "AAAAAAAAAAAAAAAAAAAAA",    // 21
+            "AAAAAAAAAAAAAAAAAAAAAAAA", // 24
+            "AAAAAAAAAAAAAAAAAAAAA+",   // standard, not URL-safe, base64
+            "AAAAAAAAAAAAAAAAAAAAAB",   // stray trailing bits
+            "../../../../etc/passwd..",
+        ] {
+            assert!(bad.parse::<SessionHandle>().is_err(), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn handles_serialize_as_their_text_and_refuse_bad_text() -> TestResult {
+        let handle: SessionHandle = "AAAAAAAAAAAAAAAAAAAAAA".parse()?;
+        let json = serde_json::to_string(&handle)?;
+        assert_eq!(json, r#""AAAAAAAAAAAAAAAAAAAAAA""#);
+        assert_eq!(serde_json::from_str::<SessionHandle>(&json)?, handle);
+        assert!(serde_json::from_str::<SessionHandle>(r#""short""#).is_err());
+        Ok(())
+    }
+
+    #[test]
+    fn principals_keep_what_the_app_attached() {
+        let principal = Principal::new("ada")
+            .attach("user_agent", "curl")
+            .attach("n", 1);
+        assert_eq!(principal.name(), "ada");
+        assert_eq!(principal.attached().len(), 2);
+        assert_eq!(principal.attached()["user_agent"], "curl");
     }
 }

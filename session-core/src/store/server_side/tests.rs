@@ -603,3 +603,52 @@ async fn principals_no_store_could_index_are_refused_before_anything_is_written(
     assert_eq!(harness.manager.sessions_of(&longest).await?.len(), 1);
     Ok(())
 }
+
+#[tokio::test]
+async fn a_store_without_the_index_refuses_to_tie_or_list() -> TestResult {
+    let manager = SessionManager::new(
+        ServerSide::new(RawIdStore(MemoryStore::default())),
+        SessionConfig::default(),
+    )?;
+    assert!(!manager.capabilities().per_user_index);
+    let request = manager.request(None);
+    let session = request.session().await?;
+    for refused in [
+        session.set_principal(crate::Principal::new("ada")).err(),
+        session.live_sessions().await.err(),
+        session.revoke_others().await.err(),
+        manager.sessions_of("ada").await.err(),
+        manager.revoke_all("ada").await.err(),
+    ] {
+        assert!(
+            matches!(refused, Some(SessionError::Unsupported { .. })),
+            "{refused:?}"
+        );
+    }
+    assert!(session.is_empty(), "a refused tie writes nothing");
+    Ok(())
+}
+
+#[tokio::test]
+async fn tightened_settings_take_sessions_off_the_list() -> TestResult {
+    let lenient = Harness::new(SessionConfig::default())?;
+    let (request, session) = lenient.open(None).await?;
+    session.set_principal(crate::Principal::new("ada"))?;
+    lenient.save(request).await?;
+    let strict = Harness::sharing(
+        Arc::clone(&lenient.store),
+        &lenient.clock,
+        SessionConfig::default().with_idle_timeout(Duration::from_secs(60)),
+    )?;
+    lenient.clock.advance(Duration::from_secs(61));
+    assert_eq!(
+        lenient.manager.sessions_of("ada").await?.len(),
+        1,
+        "stored deadline: 31 days"
+    );
+    assert!(
+        strict.manager.sessions_of("ada").await?.is_empty(),
+        "idle under today's settings, so not live, whatever the store says"
+    );
+    Ok(())
+}
