@@ -20,6 +20,25 @@ use session_redis::{RedisConfig, RedisStore};
 
 use crate::common::{finish, manager, open, unique_prefix};
 
+/// A free port whose cluster bus port (the port + 10000, where nodes talk to each other)
+/// is free too; a node whose bus port is taken cannot join the cluster.
+fn port_with_free_bus_port() -> u16 {
+    for _ in 0..100 {
+        let port = TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let bus_free = port
+            .checked_add(10_000)
+            .is_some_and(|bus| TcpListener::bind(("127.0.0.1", bus)).is_ok());
+        if bus_free {
+            return port;
+        }
+    }
+    panic!("found no free port whose cluster bus port (port + 10000) was free too");
+}
+
 /// Three cluster-enabled redis-server children, killed when dropped.
 struct Cluster {
     nodes: Vec<(u16, Child)>,
@@ -31,11 +50,7 @@ impl Cluster {
         let dir = tempfile::tempdir().unwrap();
         let mut nodes = Vec::new();
         for _ in 0..3 {
-            let port = TcpListener::bind("127.0.0.1:0")
-                .unwrap()
-                .local_addr()
-                .unwrap()
-                .port();
+            let port = port_with_free_bus_port();
             let child = Command::new("/usr/bin/redis-server")
                 .args(["--port", &port.to_string(), "--bind", "127.0.0.1"])
                 .args(["--cluster-enabled", "yes"])

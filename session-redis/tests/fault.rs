@@ -43,7 +43,7 @@ impl Server {
             .stderr(Stdio::null())
             .spawn()
             .unwrap();
-        let server = Self {
+        let mut server = Self {
             child,
             port,
             running: true,
@@ -56,17 +56,36 @@ impl Server {
         format!("redis://127.0.0.1:{}", self.port)
     }
 
-    fn wait_until_ready(&self) {
+    /// Waits until this very child answers on the port: the server that answers must
+    /// report the child's process id, so a port another process took meanwhile fails the
+    /// test with a message instead of testing someone else's server.
+    fn wait_until_ready(&mut self) {
         let deadline = Instant::now() + Duration::from_secs(10);
-        for _ in 0..200 {
-            let ready = redis::Client::open(self.url())
+        let pid = self.child.id().to_string();
+        while Instant::now() < deadline {
+            if let Ok(Some(status)) = self.child.try_wait() {
+                panic!(
+                    "redis-server on port {} exited at start ({status}): is the port taken?",
+                    self.port
+                );
+            }
+            let info = redis::Client::open(self.url())
                 .and_then(|client| client.get_connection_with_timeout(Duration::from_millis(200)))
-                .and_then(|mut conn| redis::cmd("PING").query::<String>(&mut conn));
-            if ready.is_ok() || Instant::now() > deadline {
+                .and_then(|mut conn| redis::cmd("INFO").arg("server").query::<String>(&mut conn));
+            if let Ok(info) = info {
+                assert!(
+                    info.lines().any(|line| line == format!("process_id:{pid}")),
+                    "another server answers on port {}: not the redis-server this test started",
+                    self.port
+                );
                 return;
             }
             std::thread::sleep(Duration::from_millis(50));
         }
+        panic!(
+            "redis-server on port {} did not answer within 10 s",
+            self.port
+        );
     }
 
     fn signal(&self, signal: &str) {
@@ -95,6 +114,10 @@ impl Drop for Server {
     fn drop(&mut self) {
         self.kill();
     }
+}
+
+fn port_is_free(port: u16) -> bool {
+    TcpListener::bind(("127.0.0.1", port)).is_ok()
 }
 
 fn free_port() -> u16 {
@@ -227,6 +250,12 @@ async fn outages_are_errors_and_service_resumes_by_itself() {
     );
 
     // --- Redis comes back (empty: no persistence); the connection re-dials by itself. ---
+    // On the same port, which the client is configured with: re-checked first, as
+    // another process may have taken it while Redis was down.
+    assert!(
+        port_is_free(port),
+        "port {port} was taken while the test's Redis was down; run the test again"
+    );
     let mut server = Server::start(port);
     let probe = wait_for_service(&manager).await;
     let (request, session) = open(&manager, Some(&probe)).await.unwrap();
