@@ -18,6 +18,10 @@ use crate::{Durability, FileStoreError};
 /// them to 64 KiB by default), small enough that a stray huge file cannot exhaust memory.
 pub(crate) const MAX_FILE_BYTES: usize = 64 * 1024 * 1024;
 
+/// How many times [`Dir::rewrite_if_unchanged`] re-reads a file that changed under it
+/// before leaving it be.
+const REWRITE_ATTEMPTS: usize = 3;
+
 /// How old an abandoned temporary file must be before the cleanup removes it. A writer
 /// holds its temporary file for milliseconds; an hour-old one belongs to a crashed one.
 const TEMP_GRACE_MILLIS: i64 = 60 * 60 * 1000;
@@ -230,6 +234,38 @@ impl Dir {
                 },
                 LockOr::Store(error) => error,
             })
+    }
+
+    /// Replaces the file `name` with what `rewrite` makes of its current bytes, unless
+    /// another write replaced it in between (compared under the lock); re-reads and tries
+    /// again up to [`REWRITE_ATTEMPTS`] times, then leaves a file that keeps changing to
+    /// its writers. `rewrite` answers `None` to leave the file as it is (gone, expired,
+    /// unreadable). For refreshes (a touch), which may be skipped but never undo a write.
+    pub(crate) fn rewrite_if_unchanged(
+        &self,
+        name: &str,
+        rewrite: impl Fn(&[u8]) -> Result<Option<Vec<u8>>, FileStoreError>,
+    ) -> Result<(), FileStoreError> {
+        for _ in 0..REWRITE_ATTEMPTS {
+            let Some(current) = self.read(name)? else {
+                return Ok(());
+            };
+            let Some(bytes) = rewrite(&current)? else {
+                return Ok(());
+            };
+            let prepared = self.prepare(&bytes)?;
+            let done = self.locked(|locked| {
+                if self.read(name)?.as_deref() != Some(current.as_slice()) {
+                    return Ok(false);
+                }
+                prepared.commit(self, locked, name)?;
+                Ok(true)
+            })?;
+            if done {
+                return self.sync();
+            }
+        }
+        Ok(())
     }
 
     /// Removes the file `name`; whether there was one.

@@ -15,8 +15,6 @@ use crate::dir::Locked;
 use crate::native::Written;
 use crate::{FileStoreError, FlaskFileError};
 
-/// How many times a touch re-reads a file that changed under it before leaving it be.
-const TOUCH_ATTEMPTS: usize = 3;
 /// How many expired files one hold of the lock removes.
 const SWEEP_BATCH: usize = 256;
 
@@ -303,28 +301,14 @@ impl Shared {
         now: Timestamp,
         expires_at: Timestamp,
     ) -> Result<(), FileStoreError> {
-        for _ in 0..TOUCH_ATTEMPTS {
-            let Some(current) = self.dir.read(name)? else {
-                return Ok(());
-            };
-            if !is_live(&current, now) {
-                return Ok(());
+        self.dir.rewrite_if_unchanged(name, |current| {
+            if !is_live(current, now) {
+                return Ok(None);
             }
             let mut file = header_for(expires_at.as_unix_millis()).to_vec();
             file.extend_from_slice(&current[4..]);
-            let prepared = self.dir.prepare(&file)?;
-            let done = self.dir.locked(|locked| {
-                if self.dir.read(name)?.as_deref() != Some(current.as_slice()) {
-                    return Ok(false);
-                }
-                prepared.commit(&self.dir, locked, name)?;
-                Ok(true)
-            })?;
-            if done {
-                return self.dir.sync();
-            }
-        }
-        Ok(())
+            Ok(Some(file))
+        })
     }
 
     pub(super) fn delete_expired(&self, now: Timestamp) -> Result<Swept, FileStoreError> {

@@ -31,8 +31,6 @@ impl Written {
     }
 }
 
-/// How many times a touch re-reads a file that changed under it before leaving it be.
-const TOUCH_ATTEMPTS: usize = 3;
 /// How many expired files one hold of the lock removes, so writers get it in between.
 pub(super) const SWEEP_BATCH: usize = 256;
 
@@ -310,32 +308,18 @@ impl Shared {
         now: Timestamp,
         expires_at: Timestamp,
     ) -> Result<(), FileStoreError> {
-        for _ in 0..TOUCH_ATTEMPTS {
-            let Some(current) = self.dir.read(name)? else {
-                return Ok(());
-            };
+        self.dir.rewrite_if_unchanged(name, |current| {
             // Corrupt or newer files are not refreshed; a load deals with them.
-            let Ok(Some((head, mut record))) = format::decode(&current) else {
-                return Ok(());
+            let Ok(Some((head, mut record))) = format::decode(current) else {
+                return Ok(None);
             };
             if !head.is_live(now) {
-                return Ok(());
+                return Ok(None);
             }
             record.last_active = now;
             record.expires_at = expires_at;
-            let prepared = self.dir.prepare(&format::encode(&record)?)?;
-            let done = self.dir.locked(|locked| {
-                if self.dir.read(name)?.as_deref() != Some(current.as_slice()) {
-                    return Ok(false);
-                }
-                prepared.commit(&self.dir, locked, name)?;
-                Ok(true)
-            })?;
-            if done {
-                return self.dir.sync();
-            }
-        }
-        Ok(())
+            Ok(Some(format::encode(&record)?))
+        })
     }
 
     /// Removes the session files expired at `now` and the ones whose header does not
