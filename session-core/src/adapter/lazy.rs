@@ -116,7 +116,7 @@ impl LazySession {
             committed: Mutex::new(None),
         });
         let host: Weak<dyn Host> = Arc::downgrade(&slot) as Weak<Slot>;
-        slot.session.attach(host, loaded.handle);
+        slot.session.attach(host, loaded.storage_key);
         Ok(slot)
     }
 }
@@ -144,8 +144,8 @@ impl Slot {
         if let Some(record) = saved.record {
             self.session.show_stored(record);
         }
-        if saved.handle.is_some() || saved.cookie == CookieUpdate::Remove {
-            self.session.show_handle(saved.handle);
+        if saved.storage_key.is_some() || saved.cookie == CookieUpdate::Remove {
+            self.session.show_key(saved.storage_key);
         }
         // One instant for the deadline the backend set and the Max-Age counted from it.
         let set_cookie = manager.set_cookie(&saved.cookie, now);

@@ -5,8 +5,8 @@ use std::sync::Arc;
 
 use super::{CookieUpdate, Lifecycle};
 use crate::session::ChangeSet;
-use crate::store::Record;
-use crate::{SessionError, SessionHandle};
+use crate::store::{Record, StorageKey};
+use crate::SessionError;
 
 /// A backend's check that a session still fits it, run on every write; a failing write is
 /// undone and its error returned to the handler.
@@ -34,7 +34,7 @@ pub struct Loaded<S> {
     pub(crate) record: Record,
     pub(crate) lifecycle: Lifecycle,
     pub(crate) size_limit: Option<SizeLimit>,
-    pub(crate) handle: Option<SessionHandle>,
+    pub(crate) storage_key: Option<StorageKey>,
     pub(crate) state: S,
 }
 
@@ -45,7 +45,7 @@ impl<S> Loaded<S> {
             record,
             lifecycle: Lifecycle::Loaded,
             size_limit: None,
-            handle: None,
+            storage_key: None,
             state,
         }
     }
@@ -57,7 +57,7 @@ impl<S> Loaded<S> {
             record,
             lifecycle: Lifecycle::New,
             size_limit: None,
-            handle: None,
+            storage_key: None,
             state,
         }
     }
@@ -69,7 +69,7 @@ impl<S> Loaded<S> {
             record,
             lifecycle: Lifecycle::Superseded,
             size_limit: None,
-            handle: None,
+            storage_key: None,
             state,
         }
     }
@@ -82,8 +82,10 @@ impl<S> Loaded<S> {
 
     /// Names the stored session this is, for the per-user index: the request that loaded
     /// it is the [`current`](crate::LiveSession::current) one in its principal's list.
-    pub fn with_handle(mut self, handle: SessionHandle) -> Self {
-        self.handle = Some(handle);
+    /// The key, not its handle: the handle is a digest, computed only when the handler
+    /// asks for the list, not on every load.
+    pub fn with_storage_key(mut self, key: StorageKey) -> Self {
+        self.storage_key = Some(key);
         self
     }
 
@@ -109,7 +111,7 @@ impl<S> Loaded<S> {
             record: self.record,
             lifecycle: self.lifecycle,
             size_limit: self.size_limit,
-            handle: self.handle,
+            storage_key: self.storage_key,
             state: f(self.state),
         }
     }
@@ -144,9 +146,9 @@ pub struct Saved {
     /// newer record); `None` when the handler's own view is what was stored, or nothing
     /// is stored.
     pub record: Option<Record>,
-    /// The handle of the session under its new id, when the save gave it one (created or
-    /// renamed it), for the per-user index.
-    pub handle: Option<SessionHandle>,
+    /// The storage key of the session under its new id, when the save gave it one
+    /// (created or renamed it), for the per-user index.
+    pub storage_key: Option<StorageKey>,
 }
 
 impl Saved {
@@ -155,13 +157,13 @@ impl Saved {
         Self {
             cookie,
             record: None,
-            handle: None,
+            storage_key: None,
         }
     }
 
-    /// A save that stored the session under a new id named by `handle`.
-    pub fn with_handle(mut self, handle: SessionHandle) -> Self {
-        self.handle = Some(handle);
+    /// A save that stored the session under a new id, whose storage key is `key`.
+    pub fn with_storage_key(mut self, key: StorageKey) -> Self {
+        self.storage_key = Some(key);
         self
     }
 

@@ -70,7 +70,7 @@ impl Session {
         let (Some(host), Some(principal)) = (self.index_host()?, self.principal()) else {
             return Ok(Vec::new());
         };
-        let current = self.lock().handle.clone();
+        let current = self.current_handle();
         let mut sessions = host.sessions_of(principal.name()).await?;
         for session in &mut sessions {
             session.current = current.as_ref() == Some(&session.handle);
@@ -89,7 +89,7 @@ impl Session {
     /// As [`live_sessions`](Self::live_sessions).
     pub async fn revoke(&self, handle: &SessionHandle) -> Result<bool, SessionError> {
         self.index_host()?;
-        if self.lock().handle.as_ref() == Some(handle) {
+        if self.current_handle().as_ref() == Some(handle) {
             self.destroy();
             return Ok(true);
         }
@@ -111,7 +111,7 @@ impl Session {
         let (Some(host), Some(principal)) = (self.index_host()?, self.principal()) else {
             return Ok(0);
         };
-        let current = self.lock().handle.clone();
+        let current = self.current_handle();
         host.revoke(principal.name(), Revocation::AllBut(current.as_ref()))
             .await
     }

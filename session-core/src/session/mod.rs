@@ -30,7 +30,7 @@ pub(crate) use self::saving::Host;
 use self::saving::Taken;
 use crate::backend::{Lifecycle, SizeLimit};
 use crate::clock::Timestamp;
-use crate::store::Record;
+use crate::store::{Record, StorageKey};
 use crate::SessionError;
 
 const EPOCH: Timestamp = Timestamp::from_unix_millis(0);
@@ -84,8 +84,9 @@ struct State {
     /// The request this session belongs to, for [`Session::commit`] and the per-user
     /// index; weak, because the request holds the session.
     host: Option<Weak<dyn Host>>,
-    /// The public handle of the stored session this is, if it is stored.
-    handle: Option<SessionHandle>,
+    /// The storage key of the stored session this is, if it is stored; its public handle
+    /// is derived when the per-user index asks for it.
+    key: Option<StorageKey>,
 }
 
 /// A new, empty session that belongs to no request and no backend: for unit tests of code

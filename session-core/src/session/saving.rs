@@ -10,7 +10,7 @@ use super::changes::Change;
 use super::{ChangeSet, LiveSession, Session, SessionHandle, State};
 use crate::backend::Revocation;
 use crate::backend::{Lifecycle, SizeLimit};
-use crate::store::Record;
+use crate::store::{Record, StorageKey};
 use crate::SessionError;
 
 type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
@@ -58,17 +58,17 @@ impl Session {
                 saved: false,
                 size_limit,
                 host: None,
-                handle: None,
+                key: None,
             })),
         }
     }
 
     /// Ties the session to the request that will save it (for [`Session::commit`] and the
-    /// per-user index); `handle` names the stored session the request loaded, if any.
-    pub(crate) fn attach(&self, host: Weak<dyn Host>, handle: Option<SessionHandle>) {
+    /// per-user index); `key` names the stored session the request loaded, if any.
+    pub(crate) fn attach(&self, host: Weak<dyn Host>, key: Option<StorageKey>) {
         let mut state = self.lock();
         state.host = Some(host);
-        state.handle = handle;
+        state.key = key;
     }
 
     /// The request's host, while the request lives.
@@ -94,10 +94,15 @@ impl Session {
         self.lock().record = record;
     }
 
-    /// After a save: the stored session's handle, when the save gave it a new id (`None`
+    /// After a save: the stored session's key, when the save gave it a new id (`None`
     /// after a removal).
-    pub(crate) fn show_handle(&self, handle: Option<SessionHandle>) {
-        self.lock().handle = handle;
+    pub(crate) fn show_key(&self, key: Option<StorageKey>) {
+        self.lock().key = key;
+    }
+
+    /// The public handle of the stored session this is, if it is stored.
+    pub(super) fn current_handle(&self) -> Option<SessionHandle> {
+        self.lock().key.as_ref().map(SessionHandle::for_key)
     }
 
     pub(super) fn lock(&self) -> MutexGuard<'_, State> {

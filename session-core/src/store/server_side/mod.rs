@@ -22,7 +22,7 @@ use crate::backend::{
     Revocation, Saved, SessionBackend, SizeLimit,
 };
 use crate::clock::Timestamp;
-use crate::{LiveSession, SessionConfig, SessionError, SessionHandle};
+use crate::{LiveSession, SessionConfig, SessionError};
 
 /// How many times a save is tried against concurrent writers before giving up. Inside one
 /// process requests on a session are serialised, so conflicts only come from other
@@ -237,11 +237,11 @@ impl<S: RecordStore> SessionBackend for ServerSide<S> {
                     version,
                     _lock: lock,
                 };
-                let handle = SessionHandle::for_key(&stored.key);
+                let key = stored.key.clone();
                 let state = ServerSideState {
                     stored: Some(stored),
                 };
-                Ok(self.loaded(Loaded::existing(record, state).with_handle(handle)))
+                Ok(self.loaded(Loaded::existing(record, state).with_storage_key(key)))
             }
             Ok(Some(_)) => {
                 debug!("session expired");
@@ -280,7 +280,9 @@ impl<S: RecordStore> SessionBackend for ServerSide<S> {
             .then(|| outcome.record.principal().map(str::to_owned))
             .flatten();
         let saved = self.save_outcome(outcome, stored, config, now).await?;
-        if let Some(principal) = tied.filter(|_| saved.handle.is_some() || saved.record.is_some()) {
+        if let Some(principal) =
+            tied.filter(|_| saved.storage_key.is_some() || saved.record.is_some())
+        {
             self.enforce_cap(&principal, config, now).await;
         }
         Ok(saved)

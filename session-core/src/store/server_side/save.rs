@@ -7,7 +7,7 @@ use super::{backoff, KeyScheme, ServerSide, Stored, ID_ATTEMPTS};
 use crate::backend::{ChangeSet, CookieUpdate, Lifecycle, Outcome, Saved};
 use crate::clock::Timestamp;
 use crate::store::{Record, RecordStore, SessionId, StorageKey, StoreError};
-use crate::{SessionConfig, SessionError, SessionHandle};
+use crate::{SessionConfig, SessionError};
 
 impl<S: RecordStore> ServerSide<S> {
     /// Stores `record` under a fresh id; an empty session is not stored (as Flask-Session
@@ -31,7 +31,7 @@ impl<S: RecordStore> ServerSide<S> {
                 Ok(()) => {
                     return Ok(Saved::new(Self::cookie_for(&id, &record, config))
                         .with_record(record)
-                        .with_handle(SessionHandle::for_key(&key)))
+                        .with_storage_key(key))
                 }
                 Err(StoreError::KeyCollision) if attempt < ID_ATTEMPTS => {
                     warn!("a freshly generated session id collided; drawing another");
@@ -101,7 +101,7 @@ impl<S: RecordStore> ServerSide<S> {
                     let cookie = Self::cookie_for(&new_id, &record, config);
                     return Ok(Saved::new(cookie)
                         .with_record(record)
-                        .with_handle(SessionHandle::for_key(&new_key)));
+                        .with_storage_key(new_key));
                 }
                 Ok(None) if record.data.is_empty() => {
                     // The request emptied the session (its last flash shown, say): the
