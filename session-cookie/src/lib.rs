@@ -77,6 +77,7 @@ mod flask_backend;
 mod native;
 mod plan;
 pub mod secure;
+mod verified;
 
 pub use crate::flask_backend::{FlaskCookieBackend, FlaskOrigin, TIMES_KEY};
 pub use crate::native::{CookieBackend, CookieState};

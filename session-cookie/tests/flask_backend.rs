@@ -132,6 +132,10 @@ async fn fallback_secrets_verify_and_the_next_save_re_signs_with_the_current_one
     let cookie = set_value(finish(request).await);
     let (resigned, _) = FlaskCodec::new(SECRET).decode(&cookie, None, 0).unwrap();
     assert_eq!(resigned.get("user"), Some(&json!("ada")));
+    // The old cookie again (now remembered as verified): still re-signed.
+    let (request, _session) = app.open(Some(&old_cookie)).await;
+    let again = set_value(finish(request).await);
+    assert!(FlaskCodec::new(SECRET).decode(&again, None, 0).is_ok());
     // Read again, the re-signed cookie needs no new one.
     let (request, session) = app.open(Some(&cookie)).await;
     assert!(session.contains("user"));

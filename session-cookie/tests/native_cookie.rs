@@ -171,6 +171,9 @@ async fn a_cookie_only_works_under_its_own_name() {
         let backend = CookieBackend::new(KeyRing::new(key(4))).with_encryption(encrypt);
         let app = App::new(backend.clone());
         let cookie = app.new_cookie("role", json!("admin")).await;
+        // Verified (and remembered) under its own name first: the backend remembers
+        // which name that was.
+        assert!(app.loads(&cookie).await);
         let cart = app.beside(backend, config().with_cookie_name("cart"));
         assert!(!cart.loads(&cookie).await);
         assert!(app.loads(&cookie).await);

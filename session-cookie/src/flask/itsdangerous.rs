@@ -135,10 +135,45 @@ fn new_mac(key: &[u8]) -> HmacSha1 {
     <HmacSha1 as Mac>::new_from_slice(key).unwrap_or_else(|_| unreachable!("HMAC takes any key"))
 }
 
-fn signature_mac(secret: &[u8], signed_part: &[u8]) -> HmacSha1 {
-    let mut mac = new_mac(&derive_key(secret));
-    mac.update(signed_part);
-    mac
+/// One secret, ready to sign and verify: the key derived from it
+/// (`HMAC-SHA1(secret, "cookie-session")`) and HMAC's state keyed with that, both
+/// computed once. Deriving per call, as itsdangerous does, costs two HMACs of every
+/// signature check.
+///
+/// ```
+/// use session_cookie::flask::itsdangerous::{sign, sign_with, unsign_with, Signer};
+///
+/// let signer = Signer::new(b"a long, random secret key of 32+ bytes");
+/// let value = sign_with("eyJhIjoxfQ", 1_700_000_000, &signer);
+/// assert_eq!(value, sign("eyJhIjoxfQ", 1_700_000_000, b"a long, random secret key of 32+ bytes"));
+/// let (payload, issued_at, fallback) = unsign_with(&value, &signer, &[])?;
+/// assert_eq!((payload, issued_at, fallback), ("eyJhIjoxfQ", 1_700_000_000, None));
+/// # Ok::<(), session_cookie::flask::ItsdangerousError>(())
+/// ```
+#[derive(Clone)]
+pub struct Signer {
+    keyed: HmacSha1,
+}
+
+impl Signer {
+    /// The signer for `secret` (Flask's `SECRET_KEY`, or one of its fallbacks).
+    pub fn new(secret: &[u8]) -> Self {
+        Self {
+            keyed: new_mac(&derive_key(secret)),
+        }
+    }
+
+    fn mac(&self, signed_part: &[u8]) -> HmacSha1 {
+        let mut mac = self.keyed.clone();
+        mac.update(signed_part);
+        mac
+    }
+}
+
+impl std::fmt::Debug for Signer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Signer(REDACTED)")
+    }
 }
 
 /// Encodes `timestamp` like itsdangerous: minimal big-endian bytes, base64.
@@ -201,13 +236,16 @@ pub fn decode_payload(
 
 /// Signs an already encoded payload: returns `payload.timestamp.signature`.
 pub fn sign(payload: &str, timestamp: u64, secret: &[u8]) -> String {
+    sign_with(payload, timestamp, &Signer::new(secret))
+}
+
+/// [`sign`] with a prepared [`Signer`].
+pub fn sign_with(payload: &str, timestamp: u64, signer: &Signer) -> String {
     let mut out = String::with_capacity(payload.len() + 40);
     out.push_str(payload);
     out.push('.');
     out.push_str(&encode_timestamp(timestamp));
-    let tag = signature_mac(secret, out.as_bytes())
-        .finalize()
-        .into_bytes();
+    let tag = signer.mac(out.as_bytes()).finalize().into_bytes();
     out.push('.');
     URL_SAFE.encode_string(tag, &mut out);
     out
@@ -221,6 +259,19 @@ pub fn unsign<'v, S: AsRef<[u8]>>(
     secret: &[u8],
     fallbacks: &[S],
 ) -> Result<(&'v str, u64, Option<usize>), ItsdangerousError> {
+    let fallbacks: Vec<Signer> = fallbacks
+        .iter()
+        .map(|key| Signer::new(key.as_ref()))
+        .collect();
+    unsign_with(value, &Signer::new(secret), &fallbacks)
+}
+
+/// [`unsign`] with prepared [`Signer`]s.
+pub fn unsign_with<'v>(
+    value: &'v str,
+    signer: &Signer,
+    fallbacks: &[Signer],
+) -> Result<(&'v str, u64, Option<usize>), ItsdangerousError> {
     let (signed_part, signature) = value
         .rsplit_once('.')
         .ok_or(ItsdangerousError::Malformed("no separator found"))?;
@@ -228,15 +279,17 @@ pub fn unsign<'v, S: AsRef<[u8]>>(
     let signature = URL_SAFE
         .decode(signature)
         .map_err(|_| ItsdangerousError::BadSignature)?;
-    let verifies = |key: &[u8]| {
-        signature_mac(key, signed_part.as_bytes())
+    // `verify_slice` compares in constant time.
+    let verifies = |signer: &Signer| {
+        signer
+            .mac(signed_part.as_bytes())
             .verify_slice(&signature)
             .is_ok()
     };
-    let fallback_index = if verifies(secret) {
+    let fallback_index = if verifies(signer) {
         None
     } else {
-        let index = fallbacks.iter().position(|key| verifies(key.as_ref()));
+        let index = fallbacks.iter().position(verifies);
         Some(index.ok_or(ItsdangerousError::BadSignature)?)
     };
     let (payload, timestamp) = signed_part
@@ -262,6 +315,11 @@ pub fn dumps(json: &[u8], timestamp: u64, secret: &[u8]) -> String {
     sign(&encode_payload(json), timestamp, secret)
 }
 
+/// [`dumps`] with a prepared [`Signer`].
+pub fn dumps_with(json: &[u8], timestamp: u64, signer: &Signer) -> String {
+    sign_with(&encode_payload(json), timestamp, signer)
+}
+
 /// `URLSafeTimedSerializer.loads` up to (not including) JSON parsing:
 /// verifies the signature, optionally the age, and decodes the payload.
 pub fn loads<S: AsRef<[u8]>>(
@@ -272,12 +330,42 @@ pub fn loads<S: AsRef<[u8]>>(
     now: u64,
     max_decompressed: usize,
 ) -> Result<Verified, ItsdangerousError> {
-    let (payload, timestamp, fallback_index) = unsign(value, secret, fallbacks)?;
-    if let Some(max_age) = max_age {
-        check_max_age(timestamp, max_age, now)?;
+    let fallbacks: Vec<Signer> = fallbacks
+        .iter()
+        .map(|key| Signer::new(key.as_ref()))
+        .collect();
+    let limits = Limits {
+        max_age,
+        now,
+        max_decompressed,
+    };
+    loads_with(value, &Signer::new(secret), &fallbacks, limits)
+}
+
+/// What [`loads_with`] checks besides the signature.
+#[derive(Debug, Clone, Copy)]
+pub struct Limits {
+    /// The oldest signature accepted, in seconds; `None` for any age.
+    pub max_age: Option<u64>,
+    /// The current time, in Unix seconds (for `max_age`).
+    pub now: u64,
+    /// The cap on a decompressed payload, in bytes.
+    pub max_decompressed: usize,
+}
+
+/// [`loads`] with prepared [`Signer`]s.
+pub fn loads_with(
+    value: &str,
+    signer: &Signer,
+    fallbacks: &[Signer],
+    limits: Limits,
+) -> Result<Verified, ItsdangerousError> {
+    let (payload, timestamp, fallback_index) = unsign_with(value, signer, fallbacks)?;
+    if let Some(max_age) = limits.max_age {
+        check_max_age(timestamp, max_age, limits.now)?;
     }
     Ok(Verified {
-        payload: decode_payload(payload, max_decompressed)?,
+        payload: decode_payload(payload, limits.max_decompressed)?,
         timestamp,
         fallback_index,
     })
@@ -298,6 +386,19 @@ mod tests {
             decode_timestamp("AAAAAAAAAAAA"),
             Err(ItsdangerousError::BadTimestamp)
         ));
+    }
+
+    #[test]
+    fn a_prepared_signer_signs_and_verifies_as_the_secret_does() {
+        let signer = Signer::new(b"secret");
+        assert_eq!(sign_with("e30", 7, &signer), sign("e30", 7, b"secret"));
+        let other = Signer::new(b"other");
+        assert_ne!(sign_with("e30", 7, &other), sign("e30", 7, b"secret"));
+        let signed = sign("e30", 7, b"secret");
+        assert!(unsign_with(&signed, &other, &[]).is_err());
+        let found = unsign_with(&signed, &other, &[Signer::new(b"x"), signer]);
+        assert_eq!(found.ok(), Some(("e30", 7, Some(1))));
+        assert_eq!(format!("{other:?}"), "Signer(REDACTED)");
     }
 
     #[test]

@@ -114,8 +114,9 @@ pub struct Decoded {
 /// `SECRET_KEY_FALLBACKS`.
 #[derive(Clone)]
 pub struct FlaskCodec {
-    secret: Vec<u8>,
-    fallbacks: Vec<Vec<u8>>,
+    signer: itsdangerous::Signer,
+    weak_secret: bool,
+    fallbacks: Vec<itsdangerous::Signer>,
     max_decompressed: usize,
 }
 
@@ -133,8 +134,10 @@ impl FlaskCodec {
     /// A codec signing with `secret` (Flask's `SECRET_KEY`; a `str` secret
     /// is its UTF-8 bytes).
     pub fn new(secret: impl Into<Vec<u8>>) -> Self {
+        let secret = secret.into();
         Self {
-            secret: secret.into(),
+            signer: itsdangerous::Signer::new(&secret),
+            weak_secret: is_weak_secret(&secret),
             fallbacks: Vec::new(),
             max_decompressed: DEFAULT_MAX_DECOMPRESSED,
         }
@@ -146,7 +149,11 @@ impl FlaskCodec {
         I: IntoIterator,
         I::Item: Into<Vec<u8>>,
     {
-        self.fallbacks.extend(fallbacks.into_iter().map(Into::into));
+        self.fallbacks.extend(
+            fallbacks
+                .into_iter()
+                .map(|secret| itsdangerous::Signer::new(&secret.into())),
+        );
         self
     }
 
@@ -158,12 +165,12 @@ impl FlaskCodec {
 
     /// Whether the signing secret is weak (see [`is_weak_secret`]).
     pub fn has_weak_secret(&self) -> bool {
-        is_weak_secret(&self.secret)
+        self.weak_secret
     }
 
     /// The cookie value for `session`, signed at `now_secs` (Unix seconds).
     pub fn encode(&self, session: &FlaskSession, now_secs: u64) -> String {
-        itsdangerous::dumps(session.to_tagged_json().as_bytes(), now_secs, &self.secret)
+        itsdangerous::dumps_with(session.to_tagged_json().as_bytes(), now_secs, &self.signer)
     }
 
     /// Verifies and decodes a cookie value. With `max_age`, fails if the
@@ -187,14 +194,12 @@ impl FlaskCodec {
         max_age: Option<u64>,
         now_secs: u64,
     ) -> Result<Decoded, FlaskError> {
-        let verified = itsdangerous::loads(
-            cookie,
-            &self.secret,
-            &self.fallbacks,
+        let limits = itsdangerous::Limits {
             max_age,
-            now_secs,
-            self.max_decompressed,
-        )?;
+            now: now_secs,
+            max_decompressed: self.max_decompressed,
+        };
+        let verified = itsdangerous::loads_with(cookie, &self.signer, &self.fallbacks, limits)?;
         let json = std::str::from_utf8(&verified.payload).map_err(TaggedJsonError::from)?;
         Ok(Decoded {
             session: FlaskSession::from_tagged_json(json)?,

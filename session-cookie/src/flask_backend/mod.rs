@@ -21,6 +21,7 @@ use crate::flask::itsdangerous::encode_timestamp;
 use crate::flask::{FlaskCodec, FlaskSession, MIN_STRONG_SECRET_LEN};
 use crate::plan::{cookie_len, decide, is_from_future, too_large, Plan, Received};
 use crate::secure::base64_len;
+use crate::verified::VerifiedCache;
 use crate::DEFAULT_MAX_COOKIE_BYTES;
 
 /// The name [`SessionError::TooLarge`] gives this backend.
@@ -93,6 +94,15 @@ const SIGNATURE_CHARS: usize = 1 + 27;
 pub struct FlaskCookieBackend {
     codec: Arc<FlaskCodec>,
     max_cookie_bytes: usize,
+    verified: Arc<VerifiedCache<Verified>>,
+}
+
+/// What a cookie value verified as: the session and when, and by which secret, it was
+/// signed.
+struct Verified {
+    session: Arc<FlaskSession>,
+    signed_at: u64,
+    by_fallback: bool,
 }
 
 /// What [`FlaskCookieBackend`] carries from load to save: the Flask session as the
@@ -129,6 +139,7 @@ impl FlaskCookieBackend {
         Self {
             codec: Arc::new(codec),
             max_cookie_bytes: DEFAULT_MAX_COOKIE_BYTES,
+            verified: Arc::default(),
         }
     }
 
@@ -139,6 +150,8 @@ impl FlaskCookieBackend {
         I::Item: Into<Vec<u8>>,
     {
         self.codec = Arc::new((*self.codec).clone().with_fallbacks(fallbacks));
+        // Values were remembered with the secret that verified them: start over.
+        self.verified = Arc::default();
         self
     }
 
@@ -177,6 +190,28 @@ impl FlaskCookieBackend {
                 Err(too_large(size, max_cookie_bytes, BACKEND))
             }
         })
+    }
+
+    /// What `value` verifies as: remembered, or checked now (and remembered).
+    fn verify(&self, value: &str) -> Option<Arc<Verified>> {
+        if let Some(verified) = self.verified.get(value) {
+            return Some(verified);
+        }
+        // The signature's age is judged by `load`, to the millisecond: no max_age here.
+        let decoded = match self.codec.decode_detailed(value, None, 0) {
+            Ok(decoded) => decoded,
+            Err(error) => {
+                debug!(%error, "ignoring a Flask session cookie that does not verify");
+                return None;
+            }
+        };
+        let verified = Arc::new(Verified {
+            session: Arc::new(decoded.session),
+            signed_at: decoded.issued_at,
+            by_fallback: decoded.fallback_index.is_some(),
+        });
+        self.verified.insert(value, Arc::clone(&verified));
+        Some(verified)
     }
 
     /// `loaded` with the size check for its Flask session.
@@ -231,33 +266,30 @@ impl SessionBackend for FlaskCookieBackend {
         // `is_expired` below, to the millisecond. Flask also refuses a signature from the
         // future; here a cookie stamped a moment ahead of this clock (another process, or
         // a re-issue 1 ms after its predecessor) is fine, up to MAX_CLOCK_SKEW.
-        let decoded = match self.codec.decode_detailed(value, None, unix_secs(now)) {
-            Ok(decoded) => decoded,
-            Err(error) => {
-                debug!(%error, "ignoring a Flask session cookie that does not verify");
-                return Ok(self.new_session(config, now));
-            }
+        let Some(verified) = self.verify(value) else {
+            return Ok(self.new_session(config, now));
         };
-        let times = times(&decoded.session, decoded.issued_at);
-        if is_from_future(latest_claim(&decoded.session, times), now) {
+        let session = &verified.session;
+        let times = times(session, verified.signed_at);
+        if is_from_future(latest_claim(session, times), now) {
             debug!(
-                signed_at = decoded.issued_at,
+                signed_at = verified.signed_at,
                 issued_at = times.issued_at.as_unix_millis(),
                 now = now.as_unix_millis(),
                 "ignoring a Flask session cookie stamped in the future"
             );
             return Ok(self.new_session(config, now));
         }
-        let record = to_record(&decoded.session, times, config);
+        let record = to_record(session, times, config);
         if config.is_expired(&record, now) {
             debug!("Flask session cookie expired");
             return Ok(self.new_session(config, now));
         }
         let origin = FlaskOrigin {
-            session: Arc::new(decoded.session),
+            session: Arc::clone(session),
             received: Some(Received {
                 issued_at: times.issued_at,
-                stale_key: decoded.fallback_index.is_some(),
+                stale_key: verified.by_fallback,
             }),
         };
         Ok(self.limited(Loaded::existing(record, origin), config, now))

@@ -76,11 +76,11 @@ pub(crate) fn from_json(json: &[u8]) -> Option<Payload> {
 impl Payload {
     /// The record this payload, issued at `issued_at`, describes, its deadline computed
     /// by today's `config`.
-    pub(crate) fn into_record(self, issued_at: Timestamp, config: &SessionConfig) -> Record {
+    pub(crate) fn to_record(&self, issued_at: Timestamp, config: &SessionConfig) -> Record {
         // A session cannot have been created after its cookie was issued.
         let created_at = self.created_at.min(issued_at);
         let mut record = Record {
-            data: self.data,
+            data: self.data.clone(),
             created_at,
             last_active: issued_at,
             expires_at: issued_at,
@@ -111,7 +111,7 @@ mod tests {
             let bytes = to_json(&record).unwrap();
             assert_eq!(bytes.len(), json_len(&record));
             let issued = Timestamp::from_unix_millis(5_000);
-            let back = from_json(&bytes).unwrap().into_record(issued, &config);
+            let back = from_json(&bytes).unwrap().to_record(issued, &config);
             assert_eq!(
                 (back.data, back.created_at, back.permanent),
                 (record.data.clone(), record.created_at, permanent)
