@@ -117,6 +117,13 @@ mod tests {
     }
 
     #[test]
+    fn debug_output_names_no_value() {
+        let cache = VerifiedCache::default();
+        cache.insert("s1.secret-session.tag", Arc::new(1));
+        assert_eq!(format!("{cache:?}"), "VerifiedCache { .. }");
+    }
+
+    #[test]
     fn long_values_are_never_remembered() {
         let cache = VerifiedCache::default();
         let long = "a".repeat(MAX_CACHED_LEN + 1);

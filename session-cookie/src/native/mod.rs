@@ -330,3 +330,22 @@ impl IntoSessionBackend for CookieBackend {
         self
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_state_debugs_as_its_times() {
+        let received = Received {
+            issued_at: Timestamp::from_unix_millis(5),
+            stale_key: true,
+        };
+        let state = CookieState {
+            received: Some(received),
+        };
+        let debug = format!("{state:?}");
+        assert!(debug.starts_with("CookieState { issued_at: Some("), "{debug}");
+        assert!(debug.ends_with("stale_key: Some(true) }"), "{debug}");
+    }
+}
