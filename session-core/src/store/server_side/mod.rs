@@ -14,7 +14,7 @@ use std::sync::Arc;
 
 use tracing::{debug, warn};
 
-use self::locks::{SessionLockGuard, SessionLocks};
+use self::locks::{SessionLockGuard, SessionLocks, Snapshot};
 use self::save::is_tombstone;
 use super::{Record, RecordStore, SessionId, StorageKey, StoreError};
 use crate::backend::{
@@ -72,10 +72,12 @@ pub enum KeyScheme {
 /// - **Corrupt records** (undecodable) are deleted when met, logged and counted
 ///   ([`ServerSide::corrupt_records_discarded`]); the visitor starts a new session.
 /// - **Concurrency**: requests on one session in this process are serialised from load to
-///   save; across processes, saves are compare-and-swap and a conflict replays this
-///   request's writes (including `update` closures) on the latest record, after a short
-///   jittered pause (up to 16 ms, on Tokio's timer) so competing processes fall out of
-///   lockstep.
+///   save, so even a `get` then `insert` of one key loses nothing; a request queued on a
+///   busy session starts from the record the one before it read or wrote, when that is
+///   under 2 ms old, instead of loading it again. Across processes, saves are
+///   compare-and-swap and a conflict replays this request's writes (including `update`
+///   closures) on the latest record, after a short jittered pause from the second conflict
+///   on (up to 16 ms) so competing processes fall out of lockstep.
 ///
 /// # Examples
 ///
@@ -123,7 +125,7 @@ struct Stored {
     id: SessionId,
     key: StorageKey,
     version: u64,
-    _lock: SessionLockGuard,
+    lock: SessionLockGuard,
 }
 
 impl fmt::Debug for ServerSideState {
@@ -223,19 +225,29 @@ impl<S: RecordStore> SessionBackend for ServerSide<S> {
             return Ok(new_session());
         };
         let key = self.storage_key(&id);
-        let lock = self.locks.lock(&key).await;
-        match self.store.load(&key, now).await {
+        let mut lock = self.locks.lock(&key).await;
+        let loaded = match lock.recent(now) {
+            Some(snapshot) => Ok(Some(snapshot.record.clone())),
+            None => self.store.load(&key, now).await,
+        };
+        match loaded {
             Ok(Some(record)) if is_tombstone(&record) => {
                 debug!("the session id was renamed by a login moments ago");
                 Ok(Loaded::superseded(config.new_record(now), nothing()))
             }
             Ok(Some(record)) if !config.is_expired(&record, now) => {
+                if lock.recent(now).is_none() {
+                    lock.remember(Some(Snapshot {
+                        record: record.clone(),
+                        read_at: now,
+                    }));
+                }
                 let version = record.version;
                 let stored = Stored {
                     id,
                     key,
                     version,
-                    _lock: lock,
+                    lock,
                 };
                 let key = stored.key.clone();
                 let state = ServerSideState {
@@ -245,6 +257,7 @@ impl<S: RecordStore> SessionBackend for ServerSide<S> {
             }
             Ok(Some(_)) => {
                 debug!("session expired");
+                lock.remember(None);
                 if let Err(error) = self.store.delete(&key).await {
                     warn!(%error, "could not delete an expired session");
                 }
@@ -252,18 +265,23 @@ impl<S: RecordStore> SessionBackend for ServerSide<S> {
             }
             Ok(None) => {
                 debug!("unknown session id; starting a new session (strict mode)");
+                lock.remember(None);
                 Ok(new_session())
             }
             Err(StoreError::Corrupt(error)) => {
                 // It can never be read again: delete it rather than meet it on every load.
                 let discarded = self.corrupt_discarded.fetch_add(1, Ordering::Relaxed) + 1;
                 warn!(%error, discarded, "deleting a corrupt session record");
+                lock.remember(None);
                 if let Err(error) = self.store.delete(&key).await {
                     warn!(%error, "could not delete a corrupt session record");
                 }
                 Ok(new_session())
             }
-            Err(error) => Err(error.into()),
+            Err(error) => {
+                lock.remember(None);
+                Err(error.into())
+            }
         }
     }
 
@@ -323,8 +341,9 @@ impl<S: RecordStore> ServerSide<S> {
     ) -> Result<Saved, SessionError> {
         match (outcome.lifecycle, stored) {
             (Lifecycle::Superseded, _) => Ok(Saved::new(CookieUpdate::Unchanged)),
-            (Lifecycle::Destroyed, stored) => {
-                if let Some(stored) = &stored {
+            (Lifecycle::Destroyed, mut stored) => {
+                if let Some(stored) = &mut stored {
+                    stored.lock.remember(None);
                     self.store.delete(&stored.key).await?;
                 }
                 if outcome.changes.is_empty() {
@@ -333,11 +352,12 @@ impl<S: RecordStore> ServerSide<S> {
                 self.create_from_changes(&outcome.changes, config, now, stored.is_some())
                     .await
             }
-            (_, Some(stored)) if outcome.is_modified() => {
-                self.save_existing(&stored, outcome, config, now).await
+            (_, Some(mut stored)) if outcome.is_modified() => {
+                self.save_existing(&mut stored, outcome, config, now).await
             }
-            (_, Some(stored)) => Ok(Saved::new(
-                self.refresh(&stored, &outcome.record, config, now).await,
+            (_, Some(mut stored)) => Ok(Saved::new(
+                self.refresh(&mut stored, &outcome.record, config, now)
+                    .await,
             )),
             (_, None) if !outcome.changes.is_empty() => {
                 self.create(outcome.record, config, now).await

@@ -3,7 +3,7 @@
 
 use tracing::{debug, warn};
 
-use super::{backoff, KeyScheme, ServerSide, Stored, ID_ATTEMPTS};
+use super::{backoff, KeyScheme, ServerSide, Snapshot, Stored, ID_ATTEMPTS};
 use crate::backend::{ChangeSet, CookieUpdate, Lifecycle, Outcome, Saved};
 use crate::clock::Timestamp;
 use crate::store::{Record, RecordStore, SessionId, StorageKey, StoreError};
@@ -65,7 +65,7 @@ impl<S: RecordStore> ServerSide<S> {
     /// Saves a loaded session, replaying its changes on the latest record after conflicts.
     pub(super) async fn save_existing(
         &self,
-        stored: &Stored,
+        stored: &mut Stored,
         outcome: Outcome<()>,
         config: &SessionConfig,
         now: Timestamp,
@@ -78,6 +78,8 @@ impl<S: RecordStore> ServerSide<S> {
         } = outcome;
         let rename = lifecycle == Lifecycle::Renamed;
         let mut version = stored.version;
+        // Until this save commits, the next request must read the store.
+        stored.lock.remember(None);
         for attempt in 1..=self.max_attempts {
             record.last_active = now;
             record.expires_at = config.deadline(&record, now);
@@ -97,7 +99,8 @@ impl<S: RecordStore> ServerSide<S> {
             };
             match result {
                 Ok(Some((new_id, new_key))) => {
-                    self.leave_tombstone(&stored.key, config, now).await;
+                    self.leave_tombstone(&stored.key, record.version, config, now)
+                        .await;
                     let cookie = Self::cookie_for(&new_id, &record, config);
                     return Ok(Saved::new(cookie)
                         .with_record(record)
@@ -109,11 +112,18 @@ impl<S: RecordStore> ServerSide<S> {
                     self.store.delete(&stored.key).await?;
                     return Ok(Saved::new(CookieUpdate::Remove).with_record(record));
                 }
-                Ok(None) if record.permanent => {
-                    let cookie = Self::cookie_for(&stored.id, &record, config);
+                Ok(None) => {
+                    stored.lock.remember(Some(Snapshot {
+                        record: record.clone(),
+                        read_at: now,
+                    }));
+                    let cookie = if record.permanent {
+                        Self::cookie_for(&stored.id, &record, config)
+                    } else {
+                        CookieUpdate::Unchanged
+                    };
                     return Ok(Saved::new(cookie).with_record(record));
                 }
-                Ok(None) => return Ok(Saved::new(CookieUpdate::Unchanged).with_record(record)),
                 Err(StoreError::KeyCollision) if rename => {
                     warn!("a regenerated session id collided; drawing another");
                 }
@@ -147,9 +157,14 @@ impl<S: RecordStore> ServerSide<S> {
     /// Marks the key a login just renamed, for [`SessionConfig::superseded_window`], so
     /// requests still carrying the old id are told so instead of starting a new session.
     /// Flask-Session's records are left alone: a Flask app would read the marker as data.
+    ///
+    /// The marker carries `version`, the renamed record's new version: never one a request
+    /// that loaded the old session expects, so such a request's compare-and-swap fails
+    /// against the marker and finds it, instead of overwriting it.
     pub(super) async fn leave_tombstone(
         &self,
         old: &StorageKey,
+        version: u64,
         config: &SessionConfig,
         now: Timestamp,
     ) {
@@ -160,7 +175,7 @@ impl<S: RecordStore> ServerSide<S> {
         tombstone
             .data
             .insert(SUPERSEDED_KEY.to_owned(), serde_json::Value::Bool(true));
-        tombstone.version = 1;
+        tombstone.version = version;
         if let Err(error) = self.store.create(old, &tombstone, now).await {
             // Only the 409 for a racing write is lost; the login itself stands.
             debug!(%error, "could not mark a renamed session id");
@@ -170,7 +185,7 @@ impl<S: RecordStore> ServerSide<S> {
     /// Pushes an unchanged session's expiry forward when the refresh policy says so.
     pub(super) async fn refresh(
         &self,
-        stored: &Stored,
+        stored: &mut Stored,
         record: &Record,
         config: &SessionConfig,
         now: Timestamp,
@@ -179,6 +194,8 @@ impl<S: RecordStore> ServerSide<S> {
             return CookieUpdate::Unchanged;
         }
         let expires_at = config.deadline(record, now);
+        // The store's copy moves on; the next request reads it.
+        stored.lock.remember(None);
         if let Err(error) = self.store.touch(&stored.key, now, expires_at).await {
             // The request itself succeeded; the session just is not extended this time.
             warn!(%error, "could not refresh the session's expiry");

@@ -453,6 +453,183 @@ async fn committed_updates_answer_what_was_stored_across_processes() -> TestResu
     Ok(())
 }
 
+/// A [`MemoryStore`] that counts its loads.
+#[derive(Default)]
+struct CountingLoads {
+    inner: MemoryStore,
+    loads: AtomicU64,
+}
+
+#[async_trait]
+impl RecordStore for CountingLoads {
+    async fn load(&self, key: &StorageKey, now: Timestamp) -> Result<Option<Record>, StoreError> {
+        self.loads.fetch_add(1, Ordering::Relaxed);
+        self.inner.load(key, now).await
+    }
+    async fn create(
+        &self,
+        key: &StorageKey,
+        record: &Record,
+        now: Timestamp,
+    ) -> Result<(), StoreError> {
+        self.inner.create(key, record, now).await
+    }
+    async fn save(
+        &self,
+        key: &StorageKey,
+        record: &Record,
+        expected_version: u64,
+        now: Timestamp,
+    ) -> Result<(), StoreError> {
+        self.inner.save(key, record, expected_version, now).await
+    }
+    async fn change_key(
+        &self,
+        old: &StorageKey,
+        new: &StorageKey,
+        record: &Record,
+        expected_version: u64,
+        now: Timestamp,
+    ) -> Result<(), StoreError> {
+        self.inner
+            .change_key(old, new, record, expected_version, now)
+            .await
+    }
+    async fn delete(&self, key: &StorageKey) -> Result<(), StoreError> {
+        self.inner.delete(key).await
+    }
+    async fn touch(
+        &self,
+        key: &StorageKey,
+        now: Timestamp,
+        expires_at: Timestamp,
+    ) -> Result<(), StoreError> {
+        self.inner.touch(key, now, expires_at).await
+    }
+    async fn delete_expired(&self, now: Timestamp) -> Result<u64, StoreError> {
+        self.inner.delete_expired(now).await
+    }
+}
+
+/// A request on `cookie`, loading in a task of its own (so it can queue on the lock).
+fn queue(
+    manager: &SessionManager,
+    cookie: &str,
+) -> tokio::task::JoinHandle<Result<(LazySession, Session), SessionError>> {
+    let request = manager.request(Some(cookie));
+    tokio::spawn(async move {
+        let session = request.session().await?;
+        Ok((request, session))
+    })
+}
+
+#[tokio::test]
+async fn a_request_queued_on_a_busy_session_starts_from_what_the_one_before_left() -> TestResult {
+    let store = Arc::new(CountingLoads::default());
+    let clock = ManualClock::starting_now();
+    let config = SessionConfig::default();
+    let manager = SessionManager::new(ServerSide::from_arc(Arc::clone(&store)), config.clone())?
+        .with_clock(clock.clone());
+    let other_process = SessionManager::new(ServerSide::from_arc(Arc::clone(&store)), config)?
+        .with_clock(clock.clone());
+    let create = manager.request(None);
+    create.session().await?.insert("counter", 0)?;
+    let cookie = create
+        .finish()
+        .await?
+        .and_then(|plan| plan.cookie_value().map(str::to_owned))
+        .ok_or("stored")?;
+    let loads = || store.loads.load(Ordering::Relaxed);
+    let increment = |n: Option<u32>| n.unwrap_or(0) + 1;
+
+    // One request holds the session and writes; two more queue behind it.
+    let holder = manager.request(Some(&cookie));
+    holder.session().await?.update("counter", increment)?;
+    assert_eq!(loads(), 1);
+    let (second, third) = (queue(&manager, &cookie), queue(&manager, &cookie));
+    tokio::task::yield_now().await;
+    holder.finish().await?;
+    // The next one starts from what the holder committed, without a load...
+    let (request, session) = second.await??;
+    assert_eq!(session.get::<u32>("counter")?, Some(1));
+    request.finish().await?;
+    // ...and so does the one after it, from what a reader left.
+    let (request, session) = third.await??;
+    assert_eq!(session.get::<u32>("counter")?, Some(1));
+    assert_eq!(loads(), 1, "both queued requests were handed the record");
+
+    // Another process writes meanwhile; a request handed the older record still loses
+    // nothing: its save fails the compare-and-swap and replays on the latest.
+    let fourth = queue(&manager, &cookie);
+    tokio::task::yield_now().await;
+    let elsewhere = other_process.request(Some(&cookie));
+    elsewhere.session().await?.update("counter", increment)?;
+    elsewhere.finish().await?;
+    request.finish().await?;
+    let (request, session) = fourth.await??;
+    assert_eq!(
+        session.get::<u32>("counter")?,
+        Some(1),
+        "handed on, not reloaded"
+    );
+    assert_eq!(session.update_committed("counter", increment).await?, 3);
+    drop(session);
+    request.finish().await?;
+
+    // A record as old as the window is not handed on: the next request loads.
+    let reader = manager.request(Some(&cookie));
+    reader.session().await?;
+    clock.advance(locks::HANDOFF_WINDOW);
+    let fifth = queue(&manager, &cookie);
+    tokio::task::yield_now().await;
+    let before = loads();
+    reader.finish().await?;
+    let (request, session) = fifth.await??;
+    assert_eq!(loads(), before + 1);
+    assert_eq!(session.get::<u32>("counter")?, Some(3));
+    request.finish().await?;
+    Ok(())
+}
+
+#[tokio::test]
+async fn a_write_loaded_before_a_login_in_another_process_never_revives_the_old_id() -> TestResult {
+    let a = Harness::new(SessionConfig::default())?;
+    let b = Harness::sharing(Arc::clone(&a.store), &a.clock, SessionConfig::default())?;
+    let before_login = a.create().await?;
+    // The other process loads the session (version 1) before the login renames it...
+    let (racing, session) = b.open(Some(&before_login)).await?;
+    assert_eq!(session.get::<String>("user")?.as_deref(), Some("ada"));
+
+    let (login, logged_in) = a.open(Some(&before_login)).await?;
+    logged_in.regenerate();
+    logged_in.insert("role", "admin")?;
+    let CookieUpdate::Set {
+        value: after_login, ..
+    } = a.save(login).await?
+    else {
+        panic!("a login sets the new cookie");
+    };
+    assert_ne!(after_login, before_login);
+
+    // ...and writes after it: the marker left under the old id must win, whatever version
+    // the racing request expects.
+    session.insert("cart", 3)?;
+    assert!(matches!(
+        b.save(racing).await,
+        Err(error) if error.downcast_ref::<SessionError>().is_some_and(|e| matches!(e, SessionError::Superseded))
+    ));
+    let (_, old) = a.open(Some(&before_login)).await?;
+    assert!(old.is_empty(), "the old id holds no session");
+    let (_, new) = a.open(Some(&after_login)).await?;
+    assert_eq!(
+        new.get::<u32>("cart")?,
+        None,
+        "nothing reached the login's session"
+    );
+    assert_eq!(new.get::<String>("role")?.as_deref(), Some("admin"));
+    Ok(())
+}
+
 #[tokio::test]
 async fn remembered_sessions_keep_their_cookie_until_the_absolute_timeout() -> TestResult {
     let config = SessionConfig::default()
