@@ -77,7 +77,8 @@ pub(crate) struct RunArgs {
     /// Where the SQLite files go (a fresh temporary folder inside it per run).
     #[arg(long)]
     pub(crate) data_dir: Option<PathBuf>,
-    /// Redis URL for the Redis variant.
+    /// Redis URL for the Redis variants: ours in the URL's database, under its own prefix;
+    /// ts-redis in database 15 of the same server.
     #[arg(long, default_value = "redis://127.0.0.1:6379")]
     pub(crate) redis_url: String,
     /// PostgreSQL URL for the pg variants (each server works in a schema of its own,

@@ -145,7 +145,8 @@ fn color(variant: Variant) -> RGBColor {
         | Variant::TsCookie
         | Variant::TsSqlite
         | Variant::TsSqliteWal
-        | Variant::TsPg => PEER_COLOR,
+        | Variant::TsPg
+        | Variant::TsRedis => PEER_COLOR,
         _ => OURS_COLOR,
     }
 }

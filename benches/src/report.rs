@@ -417,6 +417,7 @@ fn legend(out: &mut String) {
         ("ours-flask-cookie", "`session_cookie::FlaskCookieBackend`"),
         ("ours-sqlite", "`session_sqlite::SqliteStore` (WAL, `synchronous=NORMAL`)"),
         ("ours-files", "`session_files::FileStore` (a file per session, fsynced before each rename; no tower-sessions peer)"),
+        ("ts-redis", "tower-sessions-redis-store 0.16 (tower-sessions 0.14), a fred 10 `Pool` of 6 as its README builds it, sessions expiring after a day of inactivity, in database 15 of the same Redis"),
         ("ours-redis", "`session_redis::RedisStore`, Redis on 127.0.0.1:6379"),
         ("ts-pg", "tower-sessions-sqlx-store 0.15 `PostgresStore` (tower-sessions 0.14), sqlx's default pool, PostgreSQL on 127.0.0.1:5432"),
         ("ours-pg", "`session_postgres::PostgresStore`, PostgreSQL on 127.0.0.1:5432"),

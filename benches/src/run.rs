@@ -178,7 +178,7 @@ async fn measure(
     // quiet machine from a busy one. Redis works for the Redis variant: not noise.
     let server_pid = server.pid;
     let helpers = match variant {
-        Variant::OursRedis => machine::pids_named("redis-server"),
+        Variant::OursRedis | Variant::TsRedis => machine::pids_named("redis-server"),
         Variant::OursPg | Variant::TsPg => machine::pids_named("postgres"),
         _ => Vec::new(),
     };

@@ -23,6 +23,9 @@ pub(crate) enum Variant {
     OursFlaskCookie,
     /// Ours: `SqliteStore`.
     OursSqlite,
+    /// tower-sessions-redis-store 0.16 (on tower-sessions 0.14) on fred 10, in Redis
+    /// database 15 of the same server.
+    TsRedis,
     /// Ours: `RedisStore` on the real Redis.
     OursRedis,
     /// tower-sessions-sqlx-store 0.15's `PostgresStore` (on tower-sessions 0.14), sqlx's
@@ -36,7 +39,7 @@ pub(crate) enum Variant {
 
 impl Variant {
     /// Every variant, in table order.
-    pub(crate) const ALL: [Self; 13] = [
+    pub(crate) const ALL: [Self; 14] = [
         Self::None,
         Self::TsMemory,
         Self::OursMemory,
@@ -49,6 +52,7 @@ impl Variant {
         Self::OursFiles,
         Self::TsPg,
         Self::OursPg,
+        Self::TsRedis,
         Self::OursRedis,
     ];
 
@@ -64,6 +68,7 @@ impl Variant {
             Self::OursCookie => "ours-cookie",
             Self::OursFlaskCookie => "ours-flask-cookie",
             Self::OursSqlite => "ours-sqlite",
+            Self::TsRedis => "ts-redis",
             Self::OursRedis => "ours-redis",
             Self::TsPg => "ts-pg",
             Self::OursPg => "ours-pg",
@@ -78,6 +83,7 @@ impl Variant {
             Self::OursCookie | Self::OursFlaskCookie => &[Self::TsCookie],
             Self::OursSqlite => &[Self::TsSqlite, Self::TsSqliteWal],
             Self::OursPg => &[Self::TsPg],
+            Self::OursRedis => &[Self::TsRedis],
             _ => &[],
         }
     }

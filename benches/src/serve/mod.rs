@@ -100,6 +100,7 @@ async fn router(args: &ServeArgs, schema: Option<&str>) -> anyhow::Result<Router
         Variant::OursCookie => ours::cookie()?,
         Variant::OursFlaskCookie => ours::flask_cookie()?,
         Variant::OursSqlite => ours::sqlite(&sqlite_path).await?,
+        Variant::TsRedis => peer::redis(&args.redis_url).await?,
         Variant::OursRedis => ours::redis(&args.redis_url).await?,
         Variant::TsPg => peer::postgres(&args.postgres_url, schema).await?,
         Variant::OursPg => ours::postgres(&args.postgres_url, schema).await?,

@@ -1,10 +1,11 @@
 //! The peer: tower-sessions, wired as its README shows, with the handlers its users write
 //! (`get` then `insert` for the counter).
 //!
-//! tower-sessions 0.15 serves the memory variant. Its SQLite store
-//! (tower-sessions-sqlx-store 0.15) and the signed-cookie store
-//! (tower-sessions-cookie-store 0.5) are built on tower-sessions-core 0.14, so those
-//! variants run tower-sessions 0.14; both versions link side by side.
+//! tower-sessions 0.15 serves the memory variant. Its SQLite and PostgreSQL store
+//! (tower-sessions-sqlx-store 0.15), the signed-cookie store
+//! (tower-sessions-cookie-store 0.5) and the Redis store (tower-sessions-redis-store 0.16)
+//! are built on tower-sessions-core 0.14, so those variants run tower-sessions 0.14; both
+//! versions link side by side.
 
 use std::path::Path;
 
@@ -119,5 +120,46 @@ pub(super) async fn postgres(url: &str, schema: &str) -> anyhow::Result<Router> 
         .map_err(anyhow::Error::msg)?;
     store.migrate().await.context("creating the table")?;
     let layer = tower_sessions_014::SessionManagerLayer::new(store).with_secure(false);
+    Ok(routes!(tower_sessions_014::Session).layer(layer))
+}
+
+/// The Redis logical database the peer's sessions go in, on the server of `--redis-url`.
+/// tower-sessions-redis-store names each key by the bare session id, with no prefix to
+/// set, so a database of its own keeps its keys apart from ours (under `session-bench:`
+/// in the URL's database) and from anything else there. Nothing is flushed: every key
+/// expires by itself (see [`redis`]).
+pub(crate) const REDIS_DATABASE: u8 = 15;
+
+/// tower-sessions-redis-store 0.16 on fred 10, wired as its README shows: a fred `Pool`
+/// of 6 clients (the README's size), `connect`, `wait_for_connect`, `RedisStore::new`.
+///
+/// The pool is the README's, not one client: a user copying it gets 6 connections. That
+/// is fair to compare with our `session_redis::RedisStore`, which multiplexes the whole
+/// process over one `redis::aio::ConnectionManager`, because each fred client also
+/// pipelines every caller's commands over its one connection: the pool adds connections
+/// for Redis to read from, not a way to run commands that ours lacks, and both answer on
+/// the one server thread every variant gets.
+///
+/// The expiry is what a user sets (the README sets one too): a day of inactivity. The
+/// store writes every session with `SET ... EXAT <expiry date>`, so each key it leaves
+/// in [`REDIS_DATABASE`] after a run expires on its own, as ours do: the benchmark never
+/// needs to `FLUSHDB`, which could take someone else's keys with it.
+pub(super) async fn redis(url: &str) -> anyhow::Result<Router> {
+    use time::Duration;
+    use tower_sessions_014::Expiry;
+    use tower_sessions_redis_store::fred::prelude::{ClientLike as _, Config, Pool};
+    use tower_sessions_redis_store::RedisStore;
+
+    let mut config = Config::from_url(url).with_context(|| format!("parsing {url}"))?;
+    config.database = Some(REDIS_DATABASE);
+    let pool = Pool::new(config, None, None, None, 6).context("building the fred pool")?;
+    // Each client's connection task is spawned on the runtime and outlives its handle.
+    let _connections = pool.connect();
+    pool.wait_for_connect()
+        .await
+        .with_context(|| format!("connecting to {url} (is redis-server running?)"))?;
+    let layer = tower_sessions_014::SessionManagerLayer::new(RedisStore::new(pool))
+        .with_secure(false)
+        .with_expiry(Expiry::OnInactivity(Duration::days(1)));
     Ok(routes!(tower_sessions_014::Session).layer(layer))
 }
