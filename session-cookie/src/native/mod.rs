@@ -345,7 +345,10 @@ mod tests {
             received: Some(received),
         };
         let debug = format!("{state:?}");
-        assert!(debug.starts_with("CookieState { issued_at: Some("), "{debug}");
+        assert!(
+            debug.starts_with("CookieState { issued_at: Some("),
+            "{debug}"
+        );
         assert!(debug.ends_with("stale_key: Some(true) }"), "{debug}");
     }
 }

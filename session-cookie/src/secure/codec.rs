@@ -245,3 +245,101 @@ pub(crate) const fn base64_len(n: usize) -> usize {
             _ => 3,
         }
 }
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+
+    use session_core::keys::Key;
+
+    use super::*;
+
+    const AT: Timestamp = Timestamp::from_unix_millis(1_700_000_000_123);
+
+    fn codec() -> CookieCodec {
+        CookieCodec::new(&KeyRing::new(Key::from_bytes(&[5; 32])))
+    }
+
+    /// `value`'s first three parts with `version` in place of its own, signed again with
+    /// the codec's key: genuine, whatever its body holds.
+    fn resigned(codec: &CookieCodec, value: &str, version: &str) -> String {
+        let (signed, _tag) = value.rsplit_once('.').unwrap();
+        let body = format!("{version}{}", &signed[2..]);
+        let tag = codec
+            .keys
+            .signing()
+            .sign
+            .sign(&[b"session", body.as_bytes()]);
+        format!("{body}.{}", URL_SAFE_NO_PAD.encode(tag))
+    }
+
+    #[test]
+    fn a_genuine_encrypted_value_too_short_for_nonce_and_tag_is_malformed() {
+        let codec = codec();
+        for len in [0, 3, NONCE_LEN, NONCE_LEN + TAG_LEN - 1] {
+            let short = codec.seal("session", &vec![b'x'; len], AT).unwrap();
+            let value = resigned(&codec, &short, ENCRYPTED);
+            assert!(
+                matches!(codec.open("session", &value), Err(OpenError::Malformed(_))),
+                "{len} bytes"
+            );
+        }
+    }
+
+    #[test]
+    fn an_empty_payload_round_trips_encrypted() {
+        let codec = codec().with_encryption(true);
+        assert!(codec.encrypts());
+        assert!(!codec.clone().with_encryption(false).encrypts());
+        let value = codec.seal("session", b"", AT).unwrap();
+        assert_eq!(codec.open("session", &value).unwrap().plaintext, b"");
+    }
+
+    #[test]
+    fn the_length_limit_refuses_only_what_is_longer() {
+        let codec = codec();
+        let at_limit = "a".repeat(MAX_VALUE_LEN);
+        assert!(!matches!(
+            codec.open("session", &at_limit),
+            Err(OpenError::TooLong { .. })
+        ));
+        let over = "a".repeat(MAX_VALUE_LEN + 1);
+        assert!(matches!(
+            codec.open("session", &over),
+            Err(OpenError::TooLong { len, max }) if len == MAX_VALUE_LEN + 1 && max == MAX_VALUE_LEN
+        ));
+    }
+
+    #[test]
+    fn errors_name_the_part_and_debug_shows_key_ids_only() {
+        let codec = codec();
+        let value = codec.seal("session", b"{}", AT).unwrap();
+        let parts: Vec<&str> = value.split('.').collect();
+        let error = |value: &str| codec.open("session", value).unwrap_err().to_string();
+        // A genuine value whose part `index` is not base64.
+        let broken = |index: usize| {
+            let mut body = parts[..4].to_vec();
+            body[index] = "!!";
+            let body = body.join(".");
+            let tag = codec
+                .keys
+                .signing()
+                .sign
+                .sign(&[b"session", body.as_bytes()]);
+            error(&format!("{body}.{}", URL_SAFE_NO_PAD.encode(tag)))
+        };
+        assert_eq!(broken(1), "invalid key id");
+        assert_eq!(broken(2), "invalid timestamp");
+        assert_eq!(broken(3), "invalid payload");
+        assert_eq!(
+            error(&format!("{}.!!", parts[..4].join("."))),
+            "invalid tag"
+        );
+        let debug = format!("{codec:?}");
+        let kid = URL_SAFE_NO_PAD.encode(codec.signing_key_id().to_bytes());
+        assert!(debug.contains("KeySet { signing: "), "{debug}");
+        assert!(debug.contains("older: []"), "{debug}");
+        assert!(!debug.contains("[5, 5"), "no key bytes: {debug}");
+        let _ = kid;
+    }
+}
