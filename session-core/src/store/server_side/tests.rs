@@ -710,6 +710,7 @@ async fn corrupt_records_are_deleted_when_met_and_counted() -> TestResult {
         .await?
         .and_then(|p| p.cookie_value().map(str::to_owned));
     assert_eq!(memory.len(), 1);
+    assert_eq!(backend.corrupt_records_discarded(), 0);
     let session = manager.request(cookie.as_deref()).session().await?;
     assert!(
         session.is_empty(),
@@ -827,5 +828,45 @@ async fn tightened_settings_take_sessions_off_the_list() -> TestResult {
         strict.manager.sessions_of("ada").await?.is_empty(),
         "idle under today's settings, so not live, whatever the store says"
     );
+    Ok(())
+}
+
+#[tokio::test]
+async fn tying_a_stored_session_without_a_new_id_still_applies_the_cap() -> TestResult {
+    let config =
+        SessionConfig::default().with_max_sessions_per_principal(std::num::NonZeroUsize::new(1));
+    let harness = Harness::new(config)?;
+    let first = {
+        let (request, session) = harness.open(None).await?;
+        session.set_principal(crate::Principal::new("ada"))?;
+        match harness.save(request).await? {
+            CookieUpdate::Set { value, .. } => value,
+            other => return Err(format!("expected a cookie, got {other:?}").into()),
+        }
+    };
+    // A stored, anonymous session is tied in place (no regenerate): a save that keeps its
+    // key, and still the second session of the principal.
+    let second = harness.create().await?;
+    let (request, session) = harness.open(Some(&second)).await?;
+    session.set_principal(crate::Principal::new("ada"))?;
+    harness.save(request).await?;
+    assert!(
+        harness.stored(&first).await?.is_none(),
+        "the cap ended the older one"
+    );
+    assert!(harness.stored(&second).await?.is_some());
+    Ok(())
+}
+
+#[tokio::test]
+async fn the_state_debugs_without_the_id() -> TestResult {
+    let harness = Harness::new(SessionConfig::default())?;
+    let cookie = harness.create().await?;
+    let backend = ServerSide::from_arc(Arc::clone(&harness.store));
+    let cx = crate::backend::Context::new(harness.manager.config(), harness.clock.now());
+    let loaded = backend.load(Some(&cookie), cx).await?;
+    let debug = format!("{:?}", loaded.state());
+    assert_eq!(debug, "ServerSideState { stored: true, version: Some(1) }");
+    assert!(!debug.contains(&cookie));
     Ok(())
 }
