@@ -74,6 +74,66 @@ impl Harness {
 
 use crate::clock::Clock as _;
 
+/// A [`MemoryStore`] whose loads call `hook` first: it may count them, or fail them with
+/// the error it returns.
+struct HookedLoads<F> {
+    inner: MemoryStore,
+    hook: F,
+}
+
+#[async_trait]
+impl<F: Fn() -> Option<StoreError> + Send + Sync + 'static> RecordStore for HookedLoads<F> {
+    async fn load(&self, key: &StorageKey, now: Timestamp) -> Result<Option<Record>, StoreError> {
+        match (self.hook)() {
+            Some(error) => Err(error),
+            None => self.inner.load(key, now).await,
+        }
+    }
+    async fn create(
+        &self,
+        key: &StorageKey,
+        record: &Record,
+        now: Timestamp,
+    ) -> Result<(), StoreError> {
+        self.inner.create(key, record, now).await
+    }
+    async fn save(
+        &self,
+        key: &StorageKey,
+        record: &Record,
+        expected_version: u64,
+        now: Timestamp,
+    ) -> Result<(), StoreError> {
+        self.inner.save(key, record, expected_version, now).await
+    }
+    async fn change_key(
+        &self,
+        old: &StorageKey,
+        new: &StorageKey,
+        record: &Record,
+        expected_version: u64,
+        now: Timestamp,
+    ) -> Result<(), StoreError> {
+        self.inner
+            .change_key(old, new, record, expected_version, now)
+            .await
+    }
+    async fn delete(&self, key: &StorageKey) -> Result<(), StoreError> {
+        self.inner.delete(key).await
+    }
+    async fn touch(
+        &self,
+        key: &StorageKey,
+        now: Timestamp,
+        expires_at: Timestamp,
+    ) -> Result<(), StoreError> {
+        self.inner.touch(key, now, expires_at).await
+    }
+    async fn delete_expired(&self, now: Timestamp) -> Result<u64, StoreError> {
+        self.inner.delete_expired(now).await
+    }
+}
+
 #[tokio::test]
 async fn signed_id_cookies_refuse_unsigned_and_foreign_ids() -> TestResult {
     let keys = KeyRing::new(Key::try_from_bytes(&[3; 32])?);
@@ -453,64 +513,6 @@ async fn committed_updates_answer_what_was_stored_across_processes() -> TestResu
     Ok(())
 }
 
-/// A [`MemoryStore`] that counts its loads.
-#[derive(Default)]
-struct CountingLoads {
-    inner: MemoryStore,
-    loads: AtomicU64,
-}
-
-#[async_trait]
-impl RecordStore for CountingLoads {
-    async fn load(&self, key: &StorageKey, now: Timestamp) -> Result<Option<Record>, StoreError> {
-        self.loads.fetch_add(1, Ordering::Relaxed);
-        self.inner.load(key, now).await
-    }
-    async fn create(
-        &self,
-        key: &StorageKey,
-        record: &Record,
-        now: Timestamp,
-    ) -> Result<(), StoreError> {
-        self.inner.create(key, record, now).await
-    }
-    async fn save(
-        &self,
-        key: &StorageKey,
-        record: &Record,
-        expected_version: u64,
-        now: Timestamp,
-    ) -> Result<(), StoreError> {
-        self.inner.save(key, record, expected_version, now).await
-    }
-    async fn change_key(
-        &self,
-        old: &StorageKey,
-        new: &StorageKey,
-        record: &Record,
-        expected_version: u64,
-        now: Timestamp,
-    ) -> Result<(), StoreError> {
-        self.inner
-            .change_key(old, new, record, expected_version, now)
-            .await
-    }
-    async fn delete(&self, key: &StorageKey) -> Result<(), StoreError> {
-        self.inner.delete(key).await
-    }
-    async fn touch(
-        &self,
-        key: &StorageKey,
-        now: Timestamp,
-        expires_at: Timestamp,
-    ) -> Result<(), StoreError> {
-        self.inner.touch(key, now, expires_at).await
-    }
-    async fn delete_expired(&self, now: Timestamp) -> Result<u64, StoreError> {
-        self.inner.delete_expired(now).await
-    }
-}
-
 /// A request on `cookie`, loading in a task of its own (so it can queue on the lock).
 fn queue(
     manager: &SessionManager,
@@ -525,7 +527,17 @@ fn queue(
 
 #[tokio::test]
 async fn a_request_queued_on_a_busy_session_starts_from_what_the_one_before_left() -> TestResult {
-    let store = Arc::new(CountingLoads::default());
+    let counter = Arc::new(AtomicU64::new(0));
+    let store = Arc::new(HookedLoads {
+        inner: MemoryStore::default(),
+        hook: {
+            let counter = Arc::clone(&counter);
+            move || {
+                counter.fetch_add(1, Ordering::Relaxed);
+                None
+            }
+        },
+    });
     let clock = ManualClock::starting_now();
     let config = SessionConfig::default();
     let manager = SessionManager::new(ServerSide::from_arc(Arc::clone(&store)), config.clone())?
@@ -539,7 +551,7 @@ async fn a_request_queued_on_a_busy_session_starts_from_what_the_one_before_left
         .await?
         .and_then(|plan| plan.cookie_value().map(str::to_owned))
         .ok_or("stored")?;
-    let loads = || store.loads.load(Ordering::Relaxed);
+    let loads = || counter.load(Ordering::Relaxed);
     let increment = |n: Option<u32>| n.unwrap_or(0) + 1;
 
     // One request holds the session and writes; two more queue behind it.
@@ -656,51 +668,12 @@ async fn remembered_sessions_keep_their_cookie_until_the_absolute_timeout() -> T
 
 #[tokio::test]
 async fn corrupt_records_are_deleted_when_met_and_counted() -> TestResult {
-    struct Corrupting(MemoryStore);
-    #[async_trait]
-    impl RecordStore for Corrupting {
-        async fn load(&self, _: &StorageKey, _: Timestamp) -> Result<Option<Record>, StoreError> {
-            Err(StoreError::Corrupt("not a record".into()))
-        }
-        async fn create(&self, k: &StorageKey, r: &Record, n: Timestamp) -> Result<(), StoreError> {
-            self.0.create(k, r, n).await
-        }
-        async fn save(
-            &self,
-            k: &StorageKey,
-            r: &Record,
-            v: u64,
-            n: Timestamp,
-        ) -> Result<(), StoreError> {
-            self.0.save(k, r, v, n).await
-        }
-        async fn change_key(
-            &self,
-            o: &StorageKey,
-            k: &StorageKey,
-            r: &Record,
-            v: u64,
-            n: Timestamp,
-        ) -> Result<(), StoreError> {
-            self.0.change_key(o, k, r, v, n).await
-        }
-        async fn delete(&self, k: &StorageKey) -> Result<(), StoreError> {
-            self.0.delete(k).await
-        }
-        async fn touch(
-            &self,
-            k: &StorageKey,
-            a: Timestamp,
-            e: Timestamp,
-        ) -> Result<(), StoreError> {
-            self.0.touch(k, a, e).await
-        }
-        async fn delete_expired(&self, n: Timestamp) -> Result<u64, StoreError> {
-            self.0.delete_expired(n).await
-        }
-    }
     let memory = MemoryStore::default();
-    let backend = Arc::new(ServerSide::new(Corrupting(memory.clone())));
+    let corrupting = HookedLoads {
+        inner: memory.clone(),
+        hook: || Some(StoreError::Corrupt("not a record".into())),
+    };
+    let backend = Arc::new(ServerSide::new(corrupting));
     let boxed = crate::backend::BoxedBackend::from_backend(Arc::clone(&backend));
     let manager = SessionManager::new(boxed, SessionConfig::default())?;
     let request = manager.request(None);
@@ -845,7 +818,8 @@ async fn tying_a_stored_session_without_a_new_id_still_applies_the_cap() -> Test
         }
     };
     // A stored, anonymous session is tied in place (no regenerate): a save that keeps its
-    // key, and still the second session of the principal.
+    // key, and still the second session of the principal, the more recently active.
+    harness.clock.advance(Duration::from_secs(1));
     let second = harness.create().await?;
     let (request, session) = harness.open(Some(&second)).await?;
     session.set_principal(crate::Principal::new("ada"))?;
