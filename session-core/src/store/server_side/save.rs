@@ -24,7 +24,10 @@ impl<S: RecordStore> ServerSide<S> {
         record.version = 1;
         record.last_active = now;
         record.expires_at = config.deadline(&record, now);
-        for attempt in 1..=ID_ATTEMPTS {
+        // A collision of 256 random bits means a broken random source: after ID_ATTEMPTS
+        // the store's error surfaces rather than a retry forever.
+        let mut attempt = 1;
+        loop {
             let id = SessionId::generate()?;
             let key = self.storage_key(&id);
             match self.store.create(&key, &record, now).await {
@@ -35,13 +38,11 @@ impl<S: RecordStore> ServerSide<S> {
                 }
                 Err(StoreError::KeyCollision) if attempt < ID_ATTEMPTS => {
                     warn!("a freshly generated session id collided; drawing another");
+                    attempt += 1;
                 }
                 Err(error) => return Err(error.into()),
             }
         }
-        Err(SessionError::Conflict {
-            attempts: ID_ATTEMPTS,
-        })
     }
 
     /// A brand-new session holding only this request's writes, for when the loaded one was

@@ -74,15 +74,16 @@ impl Harness {
 
 use crate::clock::Clock as _;
 
-/// A [`MemoryStore`] whose loads call `hook` first: it may count them, or fail them with
-/// the error it returns.
-struct HookedLoads<F> {
+/// A [`MemoryStore`] whose loads call `hook` first (it may count them, or fail them with
+/// the error it returns), and whose next `collide` creates report a key collision.
+struct Hooked<F> {
     inner: MemoryStore,
     hook: F,
+    collide: std::sync::atomic::AtomicU32,
 }
 
 #[async_trait]
-impl<F: Fn() -> Option<StoreError> + Send + Sync + 'static> RecordStore for HookedLoads<F> {
+impl<F: Fn() -> Option<StoreError> + Send + Sync + 'static> RecordStore for Hooked<F> {
     async fn load(&self, key: &StorageKey, now: Timestamp) -> Result<Option<Record>, StoreError> {
         match (self.hook)() {
             Some(error) => Err(error),
@@ -95,6 +96,11 @@ impl<F: Fn() -> Option<StoreError> + Send + Sync + 'static> RecordStore for Hook
         record: &Record,
         now: Timestamp,
     ) -> Result<(), StoreError> {
+        let collide = self.collide.load(Ordering::Relaxed);
+        if collide > 0 {
+            self.collide.store(collide - 1, Ordering::Relaxed);
+            return Err(StoreError::KeyCollision);
+        }
         self.inner.create(key, record, now).await
     }
     async fn save(
@@ -528,7 +534,7 @@ fn queue(
 #[tokio::test]
 async fn a_request_queued_on_a_busy_session_starts_from_what_the_one_before_left() -> TestResult {
     let counter = Arc::new(AtomicU64::new(0));
-    let store = Arc::new(HookedLoads {
+    let store = Arc::new(Hooked {
         inner: MemoryStore::default(),
         hook: {
             let counter = Arc::clone(&counter);
@@ -537,6 +543,7 @@ async fn a_request_queued_on_a_busy_session_starts_from_what_the_one_before_left
                 None
             }
         },
+        collide: 0.into(),
     });
     let clock = ManualClock::starting_now();
     let config = SessionConfig::default();
@@ -669,9 +676,10 @@ async fn remembered_sessions_keep_their_cookie_until_the_absolute_timeout() -> T
 #[tokio::test]
 async fn corrupt_records_are_deleted_when_met_and_counted() -> TestResult {
     let memory = MemoryStore::default();
-    let corrupting = HookedLoads {
+    let corrupting = Hooked {
         inner: memory.clone(),
         hook: || Some(StoreError::Corrupt("not a record".into())),
+        collide: 0.into(),
     };
     let backend = Arc::new(ServerSide::new(corrupting));
     let boxed = crate::backend::BoxedBackend::from_backend(Arc::clone(&backend));
@@ -842,5 +850,35 @@ async fn the_state_debugs_without_the_id() -> TestResult {
     let debug = format!("{:?}", loaded.state());
     assert_eq!(debug, "ServerSideState { stored: true, version: Some(1) }");
     assert!(!debug.contains(&cookie));
+    Ok(())
+}
+
+#[tokio::test]
+async fn a_colliding_new_id_is_drawn_again_twice_then_the_store_error_surfaces() -> TestResult {
+    let store = Arc::new(Hooked {
+        inner: MemoryStore::default(),
+        hook: || None,
+        collide: 2.into(),
+    });
+    let manager = SessionManager::new(
+        ServerSide::from_arc(Arc::clone(&store)),
+        SessionConfig::default(),
+    )?;
+    let request = manager.request(None);
+    request.session().await?.insert("user", "ada")?;
+    assert!(request
+        .finish()
+        .await?
+        .is_some_and(|plan| plan.cookie_value().is_some()));
+    assert_eq!(store.inner.len(), 1, "the third id was stored");
+
+    store.collide.store(ID_ATTEMPTS, Ordering::Relaxed);
+    let request = manager.request(None);
+    request.session().await?.insert("user", "bob")?;
+    assert!(matches!(
+        request.finish().await,
+        Err(SessionError::Store(StoreError::KeyCollision))
+    ));
+    assert_eq!(store.inner.len(), 1, "nothing more was stored");
     Ok(())
 }
