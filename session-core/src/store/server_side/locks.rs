@@ -86,12 +86,13 @@ pub(crate) struct SessionLockGuard {
 }
 
 impl SessionLockGuard {
-    /// The session as the previous holder left it, if that was less than
+    /// Takes what the previous holder left, if it is recent: taken less than
     /// [`HANDOFF_WINDOW`] before `now`, the time the waiting request arrived. A snapshot
     /// taken after that (while it waited) is fresher still, up to [`QUEUE_ALLOWANCE`]: one
-    /// further ahead comes from a clock that stepped back, and is not trusted.
-    pub(crate) fn recent(&self, now: Timestamp) -> Option<&Snapshot> {
-        let latest = self.guard.as_deref()?.as_ref()?;
+    /// further ahead comes from a clock that stepped back, and is not trusted. An old
+    /// snapshot is dropped all the same.
+    pub(crate) fn take_recent(&mut self, now: Timestamp) -> Option<Snapshot> {
+        let latest = self.guard.as_deref_mut()?.take()?;
         let young = if latest.read_at <= now {
             now.duration_since(latest.read_at) < HANDOFF_WINDOW
         } else {
@@ -100,11 +101,18 @@ impl SessionLockGuard {
         young.then_some(latest)
     }
 
-    /// Hands `snapshot` to the next holder; `None` when this holder no longer knows what
-    /// the store holds (after a delete, a rename, a touch or a failed save).
-    pub(crate) fn remember(&mut self, snapshot: Option<Snapshot>) {
+    /// Whether another request of this process waits for this session (so a snapshot is
+    /// worth leaving it).
+    pub(crate) fn contended(&self) -> bool {
+        // The holder owns two references (`lock` and the guard's own); every waiter holds
+        // at least one more.
+        Arc::strong_count(&self.lock) > 2
+    }
+
+    /// Leaves `snapshot` for the next holder.
+    pub(crate) fn hand_on(&mut self, snapshot: Snapshot) {
         if let Some(latest) = self.guard.as_deref_mut() {
-            *latest = snapshot;
+            *latest = Some(snapshot);
         }
     }
 }
@@ -163,36 +171,44 @@ mod tests {
         let locks = Arc::new(SessionLocks::default());
         let key = StorageKey::hashed(&SessionId::generate()?);
         let read_at = Timestamp::from_unix_millis(1_000);
-        let record = Record::new(read_at, Timestamp::from_unix_millis(9_000));
+        let snapshot = Snapshot {
+            record: Record::new(read_at, Timestamp::from_unix_millis(9_000)),
+            read_at,
+        };
         let mut held = locks.lock(&key).await;
-        assert!(held.recent(read_at).is_none(), "nothing to hand on yet");
-        held.remember(Some(Snapshot { record, read_at }));
+        assert!(
+            held.take_recent(read_at).is_none(),
+            "nothing to hand on yet"
+        );
+        assert!(!held.contended());
+        held.hand_on(snapshot.clone());
         // A waiter already queued keeps the entry alive for the hand-off.
-        let queued = {
+        let next = {
             let (locks, key) = (Arc::clone(&locks), key.clone());
             tokio::spawn(async move { locks.lock(&key).await })
         };
         tokio::task::yield_now().await;
+        assert!(held.contended());
         drop(held);
-        let next = queued.await?;
+        let mut next = next.await?;
         let just_inside = read_at.saturating_add(HANDOFF_WINDOW - Duration::from_millis(1));
-        assert!(next.recent(read_at).is_some());
-        assert!(next.recent(just_inside).is_some());
-        assert!(next
-            .recent(read_at.saturating_add(HANDOFF_WINDOW))
-            .is_none());
+        assert!(next.take_recent(just_inside).is_some());
+        assert!(next.take_recent(just_inside).is_none(), "taken, not copied");
         let arrived = |ms: i64| Timestamp::from_unix_millis(read_at.as_unix_millis() - ms);
-        assert!(
-            next.recent(arrived(1_000)).is_some(),
-            "taken while it waited"
-        );
-        assert!(
-            next.recent(arrived(1_001)).is_none(),
-            "from a clock that stepped back"
-        );
+        for (now, young) in [
+            (read_at.saturating_add(HANDOFF_WINDOW), false),
+            (arrived(1_000), true),
+            (arrived(1_001), false),
+        ] {
+            next.hand_on(snapshot.clone());
+            assert_eq!(next.take_recent(now).is_some(), young, "at {now:?}");
+            assert!(next.take_recent(read_at).is_none(), "gone either way");
+        }
+        next.hand_on(snapshot);
         drop(next);
+        let mut last = locks.lock(&key).await;
         assert!(
-            locks.lock(&key).await.recent(read_at).is_none(),
+            last.take_recent(read_at).is_none(),
             "nothing outlives the last holder"
         );
         Ok(())

@@ -125,7 +125,19 @@ struct Stored {
     id: SessionId,
     key: StorageKey,
     version: u64,
+    /// When what this request loaded was read from the store.
+    read_at: Timestamp,
     lock: SessionLockGuard,
+}
+
+impl Stored {
+    /// Leaves `record`, as the store holds it since `read_at`, to a request of this process
+    /// waiting for the session, if there is one.
+    fn hand_on(&mut self, record: Record, read_at: Timestamp) {
+        if self.lock.contended() {
+            self.lock.hand_on(Snapshot { record, read_at });
+        }
+    }
 }
 
 impl fmt::Debug for ServerSideState {
@@ -226,9 +238,9 @@ impl<S: RecordStore> SessionBackend for ServerSide<S> {
         };
         let key = self.storage_key(&id);
         let mut lock = self.locks.lock(&key).await;
-        let loaded = match lock.recent(now) {
-            Some(snapshot) => Ok(Some(snapshot.record.clone())),
-            None => self.store.load(&key, now).await,
+        let (loaded, read_at) = match lock.take_recent(now) {
+            Some(snapshot) => (Ok(Some(snapshot.record)), snapshot.read_at),
+            None => (self.store.load(&key, now).await, now),
         };
         match loaded {
             Ok(Some(record)) if is_tombstone(&record) => {
@@ -236,17 +248,12 @@ impl<S: RecordStore> SessionBackend for ServerSide<S> {
                 Ok(Loaded::superseded(config.new_record(now), nothing()))
             }
             Ok(Some(record)) if !config.is_expired(&record, now) => {
-                if lock.recent(now).is_none() {
-                    lock.remember(Some(Snapshot {
-                        record: record.clone(),
-                        read_at: now,
-                    }));
-                }
                 let version = record.version;
                 let stored = Stored {
                     id,
                     key,
                     version,
+                    read_at,
                     lock,
                 };
                 let key = stored.key.clone();
@@ -257,7 +264,6 @@ impl<S: RecordStore> SessionBackend for ServerSide<S> {
             }
             Ok(Some(_)) => {
                 debug!("session expired");
-                lock.remember(None);
                 if let Err(error) = self.store.delete(&key).await {
                     warn!(%error, "could not delete an expired session");
                 }
@@ -265,23 +271,18 @@ impl<S: RecordStore> SessionBackend for ServerSide<S> {
             }
             Ok(None) => {
                 debug!("unknown session id; starting a new session (strict mode)");
-                lock.remember(None);
                 Ok(new_session())
             }
             Err(StoreError::Corrupt(error)) => {
                 // It can never be read again: delete it rather than meet it on every load.
                 let discarded = self.corrupt_discarded.fetch_add(1, Ordering::Relaxed) + 1;
                 warn!(%error, discarded, "deleting a corrupt session record");
-                lock.remember(None);
                 if let Err(error) = self.store.delete(&key).await {
                     warn!(%error, "could not delete a corrupt session record");
                 }
                 Ok(new_session())
             }
-            Err(error) => {
-                lock.remember(None);
-                Err(error.into())
-            }
+            Err(error) => Err(error.into()),
         }
     }
 
@@ -341,9 +342,8 @@ impl<S: RecordStore> ServerSide<S> {
     ) -> Result<Saved, SessionError> {
         match (outcome.lifecycle, stored) {
             (Lifecycle::Superseded, _) => Ok(Saved::new(CookieUpdate::Unchanged)),
-            (Lifecycle::Destroyed, mut stored) => {
-                if let Some(stored) = &mut stored {
-                    stored.lock.remember(None);
+            (Lifecycle::Destroyed, stored) => {
+                if let Some(stored) = &stored {
                     self.store.delete(&stored.key).await?;
                 }
                 if outcome.changes.is_empty() {
@@ -356,8 +356,7 @@ impl<S: RecordStore> ServerSide<S> {
                 self.save_existing(&mut stored, outcome, config, now).await
             }
             (_, Some(mut stored)) => Ok(Saved::new(
-                self.refresh(&mut stored, &outcome.record, config, now)
-                    .await,
+                self.refresh(&mut stored, outcome.record, config, now).await,
             )),
             (_, None) if !outcome.changes.is_empty() => {
                 self.create(outcome.record, config, now).await

@@ -3,7 +3,7 @@
 
 use tracing::{debug, warn};
 
-use super::{backoff, KeyScheme, ServerSide, Snapshot, Stored, ID_ATTEMPTS};
+use super::{backoff, KeyScheme, ServerSide, Stored, ID_ATTEMPTS};
 use crate::backend::{ChangeSet, CookieUpdate, Lifecycle, Outcome, Saved};
 use crate::clock::Timestamp;
 use crate::store::{Record, RecordStore, SessionId, StorageKey, StoreError};
@@ -79,8 +79,6 @@ impl<S: RecordStore> ServerSide<S> {
         } = outcome;
         let rename = lifecycle == Lifecycle::Renamed;
         let mut version = stored.version;
-        // Until this save commits, the next request must read the store.
-        stored.lock.remember(None);
         for attempt in 1..=self.max_attempts {
             record.last_active = now;
             record.expires_at = config.deadline(&record, now);
@@ -114,10 +112,7 @@ impl<S: RecordStore> ServerSide<S> {
                     return Ok(Saved::new(CookieUpdate::Remove).with_record(record));
                 }
                 Ok(None) => {
-                    stored.lock.remember(Some(Snapshot {
-                        record: record.clone(),
-                        read_at: now,
-                    }));
+                    stored.hand_on(record.clone(), now);
                     let cookie = if record.permanent {
                         Self::cookie_for(&stored.id, &record, config)
                     } else {
@@ -187,16 +182,17 @@ impl<S: RecordStore> ServerSide<S> {
     pub(super) async fn refresh(
         &self,
         stored: &mut Stored,
-        record: &Record,
+        record: Record,
         config: &SessionConfig,
         now: Timestamp,
     ) -> CookieUpdate {
-        if !config.refresh_due(record, record.last_active, now) {
+        if !config.refresh_due(&record, record.last_active, now) {
+            // What this request read is still what the store holds.
+            let read_at = stored.read_at;
+            stored.hand_on(record, read_at);
             return CookieUpdate::Unchanged;
         }
-        let expires_at = config.deadline(record, now);
-        // The store's copy moves on; the next request reads it.
-        stored.lock.remember(None);
+        let expires_at = config.deadline(&record, now);
         if let Err(error) = self.store.touch(&stored.key, now, expires_at).await {
             // The request itself succeeded; the session just is not extended this time.
             warn!(%error, "could not refresh the session's expiry");
@@ -204,7 +200,7 @@ impl<S: RecordStore> ServerSide<S> {
         }
         if record.permanent {
             // The browser's cookie must follow the new deadline.
-            let mut refreshed = record.clone();
+            let mut refreshed = record;
             refreshed.expires_at = expires_at;
             Self::cookie_for(&stored.id, &refreshed, config)
         } else {
