@@ -146,7 +146,7 @@ async fn flask_login_rust_reads_and_writes_back() {
         let read = flask(
             dir.path(),
             digest,
-            &["read", "--sid", &sid, "--take-flashes"],
+            &["read", &format!("--sid={sid}"), "--take-flashes"],
         );
         assert_eq!(
             read["sid"],
@@ -190,7 +190,7 @@ async fn rust_login_flask_reads() {
         let read = flask(
             dir.path(),
             digest,
-            &["read", "--sid", &sid, "--take-flashes"],
+            &["read", &format!("--sid={sid}"), "--take-flashes"],
         );
         assert_eq!(read["sid"], json!(sid), "{digest:?}");
         assert_eq!(read["permanent"], json!(true));
@@ -248,7 +248,7 @@ async fn logout_on_either_side_is_logout_for_both() {
         let read = flask(
             dir.path(),
             digest,
-            &["--not-permanent", "read", "--sid", &sid],
+            &["--not-permanent", "read", &format!("--sid={sid}")],
         );
         assert_eq!(read["session"], json!({}), "{digest:?}: Flask finds nobody");
         assert_eq!(read["raw"], Value::Null, "the file is gone");
@@ -269,7 +269,7 @@ async fn logout_on_either_side_is_logout_for_both() {
         let CookieUpdate::Set { value: sid, .. } = finish(&request).await.unwrap() else {
             panic!("a new session sets a cookie");
         };
-        let out = flask(dir.path(), digest, &["logout", "--sid", &sid]);
+        let out = flask(dir.path(), digest, &["logout", &format!("--sid={sid}")]);
         assert_eq!(
             out["raw"],
             Value::Null,

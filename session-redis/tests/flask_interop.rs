@@ -138,7 +138,7 @@ async fn flask_writes_rust_reads_and_writes_back() {
         "Redis expires the record at the session's deadline"
     );
 
-    let read = flask(&prefix, true, &["read", "--sid", &sid]);
+    let read = flask(&prefix, true, &["read", &format!("--sid={sid}")]);
     assert_eq!(
         read["sid"],
         json!(sid),
@@ -195,7 +195,11 @@ async fn rust_writes_flask_reads() {
         "Redis expires the record when the cookie ends"
     );
 
-    let read = flask(&prefix, true, &["read", "--sid", &sid, "--take-flashes"]);
+    let read = flask(
+        &prefix,
+        true,
+        &["read", &format!("--sid={sid}"), "--take-flashes"],
+    );
     assert_eq!(read["sid"], json!(sid));
     assert_eq!(read["permanent"], json!(true));
     assert_eq!(read["session"]["user"], json!("grace"));
@@ -235,7 +239,7 @@ async fn non_permanent_sessions_and_logout_across_languages() {
     session.destroy();
     assert_eq!(finish(&request).await.unwrap(), CookieUpdate::Remove);
 
-    let read = flask(&prefix, false, &["read", "--sid", &sid]);
+    let read = flask(&prefix, false, &["read", &format!("--sid={sid}")]);
     assert_eq!(
         read["session"],
         json!({}),
