@@ -75,11 +75,23 @@ impl Harness {
 use crate::clock::Clock as _;
 
 /// A [`MemoryStore`] whose loads call `hook` first (it may count them, or fail them with
-/// the error it returns), and whose next `collide` creates report a key collision.
+/// the error it returns), and whose next `collide` creates or key changes report a key
+/// collision.
 struct Hooked<F> {
     inner: MemoryStore,
     hook: F,
     collide: std::sync::atomic::AtomicU32,
+}
+
+impl<F> Hooked<F> {
+    fn collides(&self) -> Result<(), StoreError> {
+        let collide = self.collide.load(Ordering::Relaxed);
+        if collide > 0 {
+            self.collide.store(collide - 1, Ordering::Relaxed);
+            return Err(StoreError::KeyCollision);
+        }
+        Ok(())
+    }
 }
 
 #[async_trait]
@@ -96,11 +108,7 @@ impl<F: Fn() -> Option<StoreError> + Send + Sync + 'static> RecordStore for Hook
         record: &Record,
         now: Timestamp,
     ) -> Result<(), StoreError> {
-        let collide = self.collide.load(Ordering::Relaxed);
-        if collide > 0 {
-            self.collide.store(collide - 1, Ordering::Relaxed);
-            return Err(StoreError::KeyCollision);
-        }
+        self.collides()?;
         self.inner.create(key, record, now).await
     }
     async fn save(
@@ -120,6 +128,7 @@ impl<F: Fn() -> Option<StoreError> + Send + Sync + 'static> RecordStore for Hook
         expected_version: u64,
         now: Timestamp,
     ) -> Result<(), StoreError> {
+        self.collides()?;
         self.inner
             .change_key(old, new, record, expected_version, now)
             .await
@@ -854,7 +863,7 @@ async fn the_state_debugs_without_the_id() -> TestResult {
 }
 
 #[tokio::test]
-async fn a_colliding_new_id_is_drawn_again_twice_then_the_store_error_surfaces() -> TestResult {
+async fn colliding_new_ids_are_drawn_again_twice_then_the_store_error_surfaces() -> TestResult {
     let store = Arc::new(Hooked {
         inner: MemoryStore::default(),
         hook: || None,
@@ -866,10 +875,11 @@ async fn a_colliding_new_id_is_drawn_again_twice_then_the_store_error_surfaces()
     )?;
     let request = manager.request(None);
     request.session().await?.insert("user", "ada")?;
-    assert!(request
+    let cookie = request
         .finish()
         .await?
-        .is_some_and(|plan| plan.cookie_value().is_some()));
+        .and_then(|plan| plan.cookie_value().map(str::to_owned));
+    assert!(cookie.is_some());
     assert_eq!(store.inner.len(), 1, "the third id was stored");
 
     store.collide.store(ID_ATTEMPTS, Ordering::Relaxed);
@@ -880,5 +890,22 @@ async fn a_colliding_new_id_is_drawn_again_twice_then_the_store_error_surfaces()
         Err(SessionError::Store(StoreError::KeyCollision))
     ));
     assert_eq!(store.inner.len(), 1, "nothing more was stored");
+
+    // A login's new id collides once: another is drawn, and the session moves to it.
+    let login = manager.request(cookie.as_deref());
+    let session = login.session().await?;
+    session.regenerate();
+    session.insert("user", "ada, logged in")?;
+    store.collide.store(1, Ordering::Relaxed);
+    let moved = login
+        .finish()
+        .await?
+        .and_then(|plan| plan.cookie_value().map(str::to_owned));
+    assert!(moved.is_some() && moved != cookie, "a new id");
+    let again = manager.request(moved.as_deref());
+    assert_eq!(
+        again.session().await?.get::<String>("user")?.as_deref(),
+        Some("ada, logged in")
+    );
     Ok(())
 }
