@@ -264,6 +264,40 @@ async fn tightened_settings_end_sessions_the_store_still_holds() -> TestResult {
     Ok(())
 }
 
+#[tokio::test]
+async fn a_conflict_that_finds_the_session_expired_under_todays_settings_starts_afresh(
+) -> TestResult {
+    let lenient = Harness::new(SessionConfig::default())?;
+    let cookie = lenient.create().await?;
+    let strict = Harness::sharing(
+        Arc::clone(&lenient.store),
+        &lenient.clock,
+        SessionConfig::default().with_idle_timeout(Duration::from_secs(60)),
+    )?;
+    // The strict process loads the session in time; the lenient one writes to it.
+    let (racing, session) = strict.open(Some(&cookie)).await?;
+    assert_eq!(session.get::<String>("user")?.as_deref(), Some("ada"));
+    let (write, other) = lenient.open(Some(&cookie)).await?;
+    other.insert("seen", true)?;
+    lenient.save(write).await?;
+    // By the time the strict one saves, its conflict reload finds the session idle for
+    // longer than its own timeout (though the store, on the lenient deadline, keeps it).
+    lenient.clock.advance(Duration::from_secs(61));
+    session.insert("cart", 1)?;
+    let CookieUpdate::Set { value, .. } = strict.save(racing).await? else {
+        panic!("the write lands in a brand-new session, not an error");
+    };
+    assert_ne!(value, cookie);
+    let (_, fresh) = strict.open(Some(&value)).await?;
+    assert_eq!(fresh.get::<u32>("cart")?, Some(1));
+    assert_eq!(
+        fresh.get::<String>("user")?,
+        None,
+        "nothing of the expired one"
+    );
+    Ok(())
+}
+
 /// A store that declares Flask-Session's raw-id keys, as a compatibility store does.
 struct RawIdStore(MemoryStore);
 
