@@ -127,7 +127,7 @@ pub(super) async fn postgres(url: &str, schema: &str) -> anyhow::Result<Router> 
 /// tower-sessions-redis-store names each key by the bare session id, with no prefix to
 /// set, so a database of its own keeps its keys apart from ours (under `session-bench:`
 /// in the URL's database) and from anything else there. Nothing is flushed: every key
-/// expires by itself (see [`redis`]).
+/// expires by itself (see [`redis()`]).
 pub(crate) const REDIS_DATABASE: u8 = 15;
 
 /// tower-sessions-redis-store 0.16 on fred 10, wired as its README shows: a fred `Pool`
