@@ -76,8 +76,8 @@ pub enum KeyScheme {
 ///   busy session starts from the record the one before it read or wrote, when that is
 ///   under 2 ms old, instead of loading it again. Across processes, saves are
 ///   compare-and-swap and a conflict replays this request's writes (including `update`
-///   closures) on the latest record, after a short jittered pause from the second conflict
-///   on (up to 16 ms) so competing processes fall out of lockstep.
+///   closures) on the latest record, after a short jittered pause (up to 16 ms) so
+///   competing processes fall out of lockstep.
 ///
 /// # Examples
 ///
