@@ -35,6 +35,12 @@ pub(crate) fn decode(value: &str, cookie_name: &str, keys: Option<&KeyRing>) -> 
         Some(keys) => {
             let (id, tag) = value.rsplit_once('.')?;
             let tag = URL_SAFE_NO_PAD.decode(tag).ok()?;
+            // Exactly the tag `encode` writes: `Key::verify` also accepts longer prefixes of
+            // the MAC, so a cookie with a character appended (a 17th byte that happens to
+            // match, 1 in 256) would otherwise name the same session.
+            if tag.len() != TAG_BYTES {
+                return None;
+            }
             let id = SessionId::parse(id).ok()?;
             let parts: [&[u8]; 2] = [cookie_name.as_bytes(), id.as_str().as_bytes()];
             keys.iter()
@@ -55,6 +61,12 @@ mod tests {
         let id = SessionId::generate()?;
         let value = encode(&id, "session", Some(&keys));
         assert_eq!(decode(&value, "session", Some(&keys)), Some(id.clone()));
+        // A longer tag that is still a prefix of the MAC is not this cookie.
+        let full = keys
+            .signing()
+            .sign(&[b"session".as_slice(), id.as_str().as_bytes()]);
+        let longer = format!("{}.{}", id.as_str(), URL_SAFE_NO_PAD.encode(&full[..17]));
+        assert_eq!(decode(&longer, "session", Some(&keys)), None);
         assert_eq!(
             decode(&value, "other", Some(&keys)),
             None,
