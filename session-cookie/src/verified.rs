@@ -55,8 +55,26 @@ impl<T> std::fmt::Debug for VerifiedCache<T> {
 }
 
 impl<T> VerifiedCache<T> {
+    /// What `value` verifies as: remembered when this exact value verified before and
+    /// `accept` still takes what it verified as, else `verify`'s answer (remembered when
+    /// it is one). `accept` is for what the value alone does not decide, such as the
+    /// cookie name a MAC was bound to.
+    pub(crate) fn get_or_verify(
+        &self,
+        value: &str,
+        accept: impl FnOnce(&T) -> bool,
+        verify: impl FnOnce() -> Option<T>,
+    ) -> Option<Arc<T>> {
+        if let Some(remembered) = self.get(value).filter(|verified| accept(verified)) {
+            return Some(remembered);
+        }
+        let verified = Arc::new(verify()?);
+        self.insert(value, Arc::clone(&verified));
+        Some(verified)
+    }
+
     /// What verifying `value` produced, if this exact value was verified before.
-    pub(crate) fn get(&self, value: &str) -> Option<Arc<T>> {
+    fn get(&self, value: &str) -> Option<Arc<T>> {
         if value.len() > MAX_CACHED_LEN {
             return None;
         }
@@ -71,7 +89,7 @@ impl<T> VerifiedCache<T> {
 
     /// Remembers that `value` verified as `verified`, evicting the set's least recently
     /// used entry.
-    pub(crate) fn insert(&self, value: &str, verified: Arc<T>) {
+    fn insert(&self, value: &str, verified: Arc<T>) {
         if value.len() > MAX_CACHED_LEN {
             return;
         }
@@ -114,6 +132,31 @@ mod tests {
         assert_eq!(cache.get("s1.abc.deF"), None);
         assert_eq!(cache.get("s1.abc.de"), None);
         assert_eq!(cache.get(""), None);
+    }
+
+    #[test]
+    fn a_value_is_verified_once_then_remembered_while_accepted() {
+        let cache = VerifiedCache::default();
+        let verifications = std::cell::Cell::new(0);
+        let verify = |answer| {
+            verifications.set(verifications.get() + 1);
+            answer
+        };
+        let first = cache.get_or_verify("v", |_| true, || verify(Some(1)));
+        assert_eq!(first.as_deref(), Some(&1));
+        let again = cache.get_or_verify("v", |_| true, || verify(Some(2)));
+        assert_eq!((again.as_deref(), verifications.get()), (Some(&1), 1));
+        // Refused by `accept`: verified afresh, and the new answer is the one remembered.
+        let refused = cache.get_or_verify("v", |n| *n != 1, || verify(Some(3)));
+        assert_eq!((refused.as_deref(), verifications.get()), (Some(&3), 2));
+        assert_eq!(cache.get("v").as_deref(), Some(&3));
+    }
+
+    #[test]
+    fn a_value_that_fails_verification_is_not_remembered() {
+        let cache: VerifiedCache<u8> = VerifiedCache::default();
+        assert_eq!(cache.get_or_verify("bad", |_| true, || None), None);
+        assert_eq!(cache.get("bad"), None);
     }
 
     #[test]

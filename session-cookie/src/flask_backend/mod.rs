@@ -194,24 +194,25 @@ impl FlaskCookieBackend {
 
     /// What `value` verifies as: remembered, or checked now (and remembered).
     fn verify(&self, value: &str) -> Option<Arc<Verified>> {
-        if let Some(verified) = self.verified.get(value) {
-            return Some(verified);
-        }
-        // The signature's age is judged by `load`, to the millisecond: no max_age here.
-        let decoded = match self.codec.decode_detailed(value, None, 0) {
-            Ok(decoded) => decoded,
-            Err(error) => {
-                debug!(%error, "ignoring a Flask session cookie that does not verify");
-                return None;
-            }
-        };
-        let verified = Arc::new(Verified {
-            session: Arc::new(decoded.session),
-            signed_at: decoded.issued_at,
-            by_fallback: decoded.fallback_index.is_some(),
-        });
-        self.verified.insert(value, Arc::clone(&verified));
-        Some(verified)
+        self.verified.get_or_verify(
+            value,
+            |_| true,
+            || {
+                // The signature's age is judged by `load`, to the millisecond: no max_age here.
+                let decoded = match self.codec.decode_detailed(value, None, 0) {
+                    Ok(decoded) => decoded,
+                    Err(error) => {
+                        debug!(%error, "ignoring a Flask session cookie that does not verify");
+                        return None;
+                    }
+                };
+                Some(Verified {
+                    session: Arc::new(decoded.session),
+                    signed_at: decoded.issued_at,
+                    by_fallback: decoded.fallback_index.is_some(),
+                })
+            },
+        )
     }
 
     /// `loaded` with the size check for its Flask session.

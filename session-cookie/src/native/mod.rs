@@ -217,31 +217,28 @@ impl CookieBackend {
     /// What `value`, sent as the cookie `name`, opens as: remembered, or opened now (and
     /// remembered).
     fn verify(&self, name: &str, value: &str) -> Option<Arc<Verified>> {
-        let remembered = self.verified.get(value);
         // The MAC binds the cookie's name: a value is only good under the one it was
         // verified for.
-        if let Some(verified) = remembered.filter(|v| *v.cookie_name == *name) {
-            return Some(verified);
-        }
-        let opened = match self.codec.open(name, value) {
-            Ok(opened) => opened,
-            Err(error) => {
-                debug!(%error, "ignoring a session cookie that does not verify");
+        let same_name = |verified: &Verified| *verified.cookie_name == *name;
+        self.verified.get_or_verify(value, same_name, || {
+            let opened = match self.codec.open(name, value) {
+                Ok(opened) => opened,
+                Err(error) => {
+                    debug!(%error, "ignoring a session cookie that does not verify");
+                    return None;
+                }
+            };
+            let Some(payload) = payload::from_json(&opened.plaintext) else {
+                debug!("ignoring a verified session cookie with an unreadable payload");
                 return None;
-            }
-        };
-        let Some(payload) = payload::from_json(&opened.plaintext) else {
-            debug!("ignoring a verified session cookie with an unreadable payload");
-            return None;
-        };
-        let verified = Arc::new(Verified {
-            cookie_name: name.into(),
-            payload,
-            issued_at: opened.issued_at,
-            by_signing_key: opened.by_signing_key,
-        });
-        self.verified.insert(value, Arc::clone(&verified));
-        Some(verified)
+            };
+            Some(Verified {
+                cookie_name: name.into(),
+                payload,
+                issued_at: opened.issued_at,
+                by_signing_key: opened.by_signing_key,
+            })
+        })
     }
 
     /// The check every write must pass: the cookie fits the limit, or at least grows no

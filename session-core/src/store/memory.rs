@@ -368,6 +368,34 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn the_counts_follow_each_record_in_and_out() -> Result<(), Box<dyn std::error::Error>> {
+        let store = MemoryStore::default();
+        let now = Timestamp::from_unix_millis(1_000);
+        assert!(store.is_empty());
+        assert_eq!((store.len(), store.bytes()), (0, 0));
+
+        let key = key()?;
+        let mut record = SessionConfig::default().new_record(now);
+        record.data.insert("note".into(), "x".repeat(100).into());
+        store.create(&key, &record, now).await?;
+        let one = json_len(&record.data) + key.as_str().len() + RECORD_OVERHEAD;
+        assert!(!store.is_empty());
+        assert_eq!((store.len(), store.bytes()), (1, one));
+
+        // A save replaces the record's size, it does not add to it.
+        let loaded = record.version;
+        record.data.insert("note".into(), "x".repeat(1_000).into());
+        record.version += 1;
+        store.save(&key, &record, loaded, now).await?;
+        assert_eq!((store.len(), store.bytes()), (1, one + 900));
+
+        store.delete(&key).await?;
+        assert!(store.is_empty());
+        assert_eq!(store.bytes(), 0);
+        Ok(())
+    }
+
+    #[tokio::test]
     async fn the_byte_budget_bounds_memory_whatever_the_count(
     ) -> Result<(), Box<dyn std::error::Error>> {
         // The attack seen on the demo, scaled down 16 times: 300 sessions of 64 KiB

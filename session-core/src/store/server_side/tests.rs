@@ -21,24 +21,28 @@ struct Harness {
 
 impl Harness {
     fn new(config: SessionConfig) -> Result<Self, crate::ConfigError> {
-        Self::sharing(
+        Self::on(
             Arc::new(MemoryStore::default()),
-            &ManualClock::starting_now(),
+            ManualClock::starting_now(),
             config,
         )
     }
 
-    /// Another process on the same store and clock.
-    fn sharing(
+    /// Another process on the same store and clock, with its own settings.
+    fn another_process(&self, config: SessionConfig) -> Result<Self, crate::ConfigError> {
+        Self::on(Arc::clone(&self.store), self.clock.clone(), config)
+    }
+
+    fn on(
         store: Arc<MemoryStore>,
-        clock: &ManualClock,
+        clock: ManualClock,
         config: SessionConfig,
     ) -> Result<Self, crate::ConfigError> {
         let backend = ServerSide::from_arc(Arc::clone(&store));
         Ok(Self {
             manager: SessionManager::new(backend, config)?.with_clock(clock.clone()),
             store,
-            clock: clock.clone(),
+            clock,
         })
     }
 
@@ -166,7 +170,7 @@ async fn signed_id_cookies_refuse_unsigned_and_foreign_ids() -> TestResult {
 #[tokio::test]
 async fn a_write_racing_a_logout_never_revives_the_old_id() -> TestResult {
     let a = Harness::new(SessionConfig::default())?;
-    let b = Harness::sharing(Arc::clone(&a.store), &a.clock, SessionConfig::default())?;
+    let b = a.another_process(SessionConfig::default())?;
     let cookie = a.create().await?;
 
     let (writer_request, writer) = a.open(Some(&cookie)).await?;
@@ -246,11 +250,8 @@ async fn the_idle_timeout_ends_a_session_to_the_millisecond() -> TestResult {
 async fn tightened_settings_end_sessions_the_store_still_holds() -> TestResult {
     let lenient = Harness::new(SessionConfig::default())?;
     let cookie = lenient.create().await?;
-    let strict = Harness::sharing(
-        Arc::clone(&lenient.store),
-        &lenient.clock,
-        SessionConfig::default().with_idle_timeout(Duration::from_secs(60)),
-    )?;
+    let strict = lenient
+        .another_process(SessionConfig::default().with_idle_timeout(Duration::from_secs(60)))?;
     lenient.clock.advance(Duration::from_secs(61));
     assert!(
         !lenient.open(Some(&cookie)).await?.1.is_empty(),
@@ -269,11 +270,8 @@ async fn a_conflict_that_finds_the_session_expired_under_todays_settings_starts_
 ) -> TestResult {
     let lenient = Harness::new(SessionConfig::default())?;
     let cookie = lenient.create().await?;
-    let strict = Harness::sharing(
-        Arc::clone(&lenient.store),
-        &lenient.clock,
-        SessionConfig::default().with_idle_timeout(Duration::from_secs(60)),
-    )?;
+    let strict = lenient
+        .another_process(SessionConfig::default().with_idle_timeout(Duration::from_secs(60)))?;
     // The strict process loads the session in time; the lenient one writes to it.
     let (racing, session) = strict.open(Some(&cookie)).await?;
     assert_eq!(session.get::<String>("user")?.as_deref(), Some("ada"));
@@ -455,7 +453,7 @@ fn json_len_matches_serde_json() -> TestResult {
 #[tokio::test]
 async fn a_write_racing_a_login_is_refused_and_never_reaches_the_new_session() -> TestResult {
     let a = Harness::new(SessionConfig::default())?;
-    let b = Harness::sharing(Arc::clone(&a.store), &a.clock, SessionConfig::default())?;
+    let b = a.another_process(SessionConfig::default())?;
     let (request, session) = a.open(None).await?;
     session.insert("counter", 1)?;
     let CookieUpdate::Set {
@@ -534,7 +532,7 @@ async fn empty_sessions_are_not_stored_and_emptied_ones_are_removed() -> TestRes
 #[tokio::test]
 async fn committed_updates_answer_what_was_stored_across_processes() -> TestResult {
     let a = Harness::new(SessionConfig::default())?;
-    let b = Harness::sharing(Arc::clone(&a.store), &a.clock, SessionConfig::default())?;
+    let b = a.another_process(SessionConfig::default())?;
     let (request, session) = a.open(None).await?;
     session.insert("counter", 0)?;
     let CookieUpdate::Set { value: cookie, .. } = a.save(request).await? else {
@@ -656,7 +654,7 @@ async fn a_request_queued_on_a_busy_session_starts_from_what_the_one_before_left
 #[tokio::test]
 async fn a_write_loaded_before_a_login_in_another_process_never_revives_the_old_id() -> TestResult {
     let a = Harness::new(SessionConfig::default())?;
-    let b = Harness::sharing(Arc::clone(&a.store), &a.clock, SessionConfig::default())?;
+    let b = a.another_process(SessionConfig::default())?;
     let before_login = a.create().await?;
     // The other process loads the session (version 1) before the login renames it...
     let (racing, session) = b.open(Some(&before_login)).await?;
@@ -837,11 +835,8 @@ async fn tightened_settings_take_sessions_off_the_list() -> TestResult {
     let (request, session) = lenient.open(None).await?;
     session.set_principal(crate::Principal::new("ada"))?;
     lenient.save(request).await?;
-    let strict = Harness::sharing(
-        Arc::clone(&lenient.store),
-        &lenient.clock,
-        SessionConfig::default().with_idle_timeout(Duration::from_secs(60)),
-    )?;
+    let strict = lenient
+        .another_process(SessionConfig::default().with_idle_timeout(Duration::from_secs(60)))?;
     lenient.clock.advance(Duration::from_secs(61));
     assert_eq!(
         lenient.manager.sessions_of("ada").await?.len(),
