@@ -17,15 +17,21 @@ const DEFAULT_BYTE_BUDGET: usize = 64 * 1024 * 1024;
 /// What a record costs besides its data: the key, the timestamps, the map entry.
 const RECORD_OVERHEAD: usize = 160;
 
+/// The size a record is counted as against the byte budget.
+fn entry_size(record: &Record) -> usize {
+    json_len(&record.data) + RECORD_OVERHEAD
+}
+
 /// Sessions in this process's memory: fast, gone at restart, not shared between
 /// processes. A real store (expiry honoured, compare-and-swap, hashed keys), for
 /// single-process apps and tests.
 ///
 /// Bounded twice: by the number of sessions (default 100,000) and by their size (default
 /// 64 MiB, each record counted as its data's JSON length plus a fixed overhead). When a
-/// new record would pass either bound, expired records are purged first, then the records
-/// closest to expiry are evicted (as a cache would), so neither a flood of anonymous
-/// sessions nor a few huge ones can exhaust memory. A single record larger than the whole
+/// record would pass either bound (a new one, or a saved one that grew), expired records
+/// are purged first, then the other records closest to expiry are evicted (as a cache
+/// would), so neither a flood of anonymous sessions nor a few huge ones can exhaust
+/// memory. A single record larger than the whole
 /// budget is refused with [`StoreError::Backend`]; `ServerSide`'s per-session limit
 /// (64 KiB by default) refuses it long before, at `insert`.
 ///
@@ -61,6 +67,8 @@ struct Inner {
     capacity: usize,
     byte_budget: usize,
     bytes: usize,
+    /// Live records evicted to make room, since the store was made.
+    evicted: u64,
 }
 
 struct Entry {
@@ -85,6 +93,7 @@ impl MemoryStore {
                 capacity: capacity.max(1),
                 byte_budget: DEFAULT_BYTE_BUDGET,
                 bytes: 0,
+                evicted: 0,
             })),
         }
     }
@@ -110,6 +119,13 @@ impl MemoryStore {
         self.lock().bytes
     }
 
+    /// How many live sessions were evicted to make room since the store was made (expired
+    /// ones purged are not counted): above zero, the capacity or the byte budget is too
+    /// small for the traffic, and users were logged out early.
+    pub fn evicted(&self) -> u64 {
+        self.lock().evicted
+    }
+
     /// Every stored key, for inspection (the conformance kit checks no raw id is among
     /// them).
     pub fn keys(&self) -> Vec<StorageKey> {
@@ -130,9 +146,39 @@ impl Inner {
             .filter(|r| !r.is_expired_at(now))
     }
 
-    fn insert(&mut self, key: StorageKey, record: &Record) {
-        self.remove(&key);
-        let size = json_len(&record.data) + key.as_str().len() + RECORD_OVERHEAD;
+    /// Stores `record` under `key` in place of what `key` and `replacing` held, making
+    /// room for it first. A record larger than the whole budget is refused before anything
+    /// is removed.
+    fn put(
+        &mut self,
+        key: &StorageKey,
+        record: &Record,
+        replacing: Option<&StorageKey>,
+        now: Timestamp,
+    ) -> Result<(), StoreError> {
+        let size = entry_size(record);
+        if size > self.byte_budget {
+            return Err(StoreError::Backend(
+                format!(
+                    "a {size}-byte session is larger than the memory store's whole \
+                     {}-byte budget",
+                    self.byte_budget
+                )
+                .into(),
+            ));
+        }
+        if let Some(old) = replacing {
+            self.remove(old);
+        }
+        self.remove(key);
+        // A save that grows a session makes room as a new one does, or a few sessions
+        // growing in place could pass the budget.
+        self.make_room(size, now);
+        self.insert(key.clone(), record, size);
+        Ok(())
+    }
+
+    fn insert(&mut self, key: StorageKey, record: &Record, size: usize) {
         self.bytes += size;
         if let Some(principal) = record.principal() {
             self.by_principal
@@ -176,28 +222,15 @@ impl Inner {
         expired.len() as u64
     }
 
-    /// Makes room for a record of `incoming` bytes: expired records first, then the ones
-    /// closest to expiry.
-    fn make_room(&mut self, incoming: usize, now: Timestamp) -> Result<(), StoreError> {
-        if incoming > self.byte_budget {
-            return Err(StoreError::Backend(
-                format!(
-                    "a {incoming}-byte session is larger than the memory store's whole \
-                     {}-byte budget",
-                    self.byte_budget
-                )
-                .into(),
-            ));
-        }
-        let full = |inner: &Self| {
-            inner.records.len() >= inner.capacity || inner.bytes + incoming > inner.byte_budget
-        };
-        if !full(self) {
-            return Ok(());
+    /// Makes room for a record of `incoming` bytes (at most the whole budget): expired
+    /// records first, then the ones closest to expiry.
+    fn make_room(&mut self, incoming: usize, now: Timestamp) {
+        if !self.is_full_for(incoming) {
+            return;
         }
         self.purge_expired(now);
-        let mut evicted = 0_usize;
-        while full(self) {
+        let mut evicted = 0_u64;
+        while self.is_full_for(incoming) {
             let soonest = self
                 .records
                 .iter()
@@ -207,6 +240,7 @@ impl Inner {
             self.remove(&key);
             evicted += 1;
         }
+        self.evicted += evicted;
         if evicted > 0 {
             tracing::warn!(
                 capacity = self.capacity,
@@ -215,7 +249,11 @@ impl Inner {
                 "memory session store is full; evicted the sessions closest to expiry"
             );
         }
-        Ok(())
+    }
+
+    /// Whether one more record of `incoming` bytes would pass the capacity or the budget.
+    fn is_full_for(&self, incoming: usize) -> bool {
+        self.records.len() >= self.capacity || self.bytes + incoming > self.byte_budget
     }
 }
 
@@ -244,10 +282,7 @@ impl RecordStore for MemoryStore {
         if inner.live(key, now).is_some() {
             return Err(StoreError::KeyCollision);
         }
-        inner.remove(key);
-        inner.make_room(json_len(&record.data) + RECORD_OVERHEAD, now)?;
-        inner.insert(key.clone(), record);
-        Ok(())
+        inner.put(key, record, None, now)
     }
 
     async fn save(
@@ -259,10 +294,7 @@ impl RecordStore for MemoryStore {
     ) -> Result<(), StoreError> {
         let mut inner = self.lock();
         match inner.live(key, now) {
-            Some(stored) if stored.version == expected_version => {
-                inner.insert(key.clone(), record);
-                Ok(())
-            }
+            Some(stored) if stored.version == expected_version => inner.put(key, record, None, now),
             _ => Err(StoreError::Conflict),
         }
     }
@@ -285,9 +317,7 @@ impl RecordStore for MemoryStore {
         if inner.live(new, now).is_some() {
             return Err(StoreError::KeyCollision);
         }
-        inner.remove(old);
-        inner.insert(new.clone(), record);
-        Ok(())
+        inner.put(new, record, Some(old), now)
     }
 
     async fn delete(&self, key: &StorageKey) -> Result<(), StoreError> {
@@ -360,7 +390,7 @@ mod tests {
         record.expires_at = now.saturating_add(Duration::from_secs(600));
         store.create(&late, &record, now).await?;
         store.create(&newest, &record, now).await?;
-        assert_eq!(store.len(), 2);
+        assert_eq!((store.len(), store.evicted()), (2, 1));
         assert!(store.load(&soon, now).await?.is_none());
         assert!(store.load(&late, now).await?.is_some());
         assert!(store.load(&newest, now).await?.is_some());
@@ -378,7 +408,7 @@ mod tests {
         let mut record = SessionConfig::default().new_record(now);
         record.data.insert("note".into(), "x".repeat(100).into());
         store.create(&key, &record, now).await?;
-        let one = json_len(&record.data) + key.as_str().len() + RECORD_OVERHEAD;
+        let one = entry_size(&record);
         assert!(!store.is_empty());
         assert_eq!((store.len(), store.bytes()), (1, one));
 
@@ -392,6 +422,78 @@ mod tests {
         store.delete(&key).await?;
         assert!(store.is_empty());
         assert_eq!(store.bytes(), 0);
+        Ok(())
+    }
+
+    #[tokio::test]
+    async fn records_filling_the_budget_exactly_are_kept_and_one_byte_more_is_refused(
+    ) -> Result<(), Box<dyn std::error::Error>> {
+        let now = Timestamp::from_unix_millis(1_000);
+        let mut record = SessionConfig::default().new_record(now);
+        record.data.insert("note".into(), "x".repeat(1_000).into());
+        let store = MemoryStore::default().with_byte_budget(2 * entry_size(&record));
+        store.create(&key()?, &record, now).await?;
+        store.create(&key()?, &record, now).await?;
+        assert_eq!((store.len(), store.evicted()), (2, 0), "two fit exactly");
+        assert_eq!(store.bytes(), 2 * entry_size(&record));
+
+        let whole = MemoryStore::default().with_byte_budget(entry_size(&record));
+        whole.create(&key()?, &record, now).await?;
+        record.data.insert("note".into(), "x".repeat(1_001).into());
+        let refused = whole.create(&key()?, &record, now).await;
+        let refused_cleanly = matches!(refused, Err(StoreError::Backend(_)));
+        assert!(refused_cleanly, "{refused:?}");
+        let kept = (whole.len(), whole.evicted());
+        assert_eq!(
+            kept,
+            (1, 0),
+            "nothing is evicted for a record that cannot fit"
+        );
+        Ok(())
+    }
+
+    #[tokio::test]
+    async fn sessions_growing_in_place_stay_within_the_budget(
+    ) -> Result<(), Box<dyn std::error::Error>> {
+        let now = Timestamp::from_unix_millis(1_000);
+        let mut record = SessionConfig::default().new_record(now);
+        record.data.insert("note".into(), "x".repeat(1_000).into());
+        let budget = 3 * entry_size(&record);
+        let store = MemoryStore::default().with_byte_budget(budget);
+        let (soon, later, growing) = (key()?, key()?, key()?);
+        for (key, minutes) in [(&soon, 1), (&later, 2), (&growing, 3)] {
+            record.expires_at = now.saturating_add(Duration::from_secs(60 * minutes));
+            store.create(key, &record, now).await?;
+        }
+
+        let mut grown = record.clone();
+        grown.data.insert("note".into(), "x".repeat(1_500).into());
+        grown.version += 1;
+        store.save(&growing, &grown, record.version, now).await?;
+        assert!(
+            store.bytes() <= budget,
+            "{} bytes over {budget}",
+            store.bytes()
+        );
+        assert_eq!(store.load(&growing, now).await?, Some(grown.clone()));
+        assert_eq!(
+            store.load(&soon, now).await?,
+            None,
+            "closest to expiry: evicted"
+        );
+        assert_eq!(store.evicted(), 1);
+        assert!(store.load(&later, now).await?.is_some());
+
+        // Grown past the whole budget: refused, and the stored session is kept.
+        let mut whale = grown.clone();
+        whale.data.insert("note".into(), "x".repeat(budget).into());
+        whale.version += 1;
+        let refused = store.save(&growing, &whale, grown.version, now).await;
+        assert!(
+            matches!(refused, Err(StoreError::Backend(_))),
+            "{refused:?}"
+        );
+        assert_eq!(store.load(&growing, now).await?, Some(grown));
         Ok(())
     }
 
@@ -411,6 +513,7 @@ mod tests {
             assert!(store.bytes() <= BUDGET, "{} bytes", store.bytes());
         }
         assert_eq!(store.len(), 7, "as many as fit the budget");
+        assert_eq!(store.evicted(), 300 - 7);
 
         let mut whale = record.clone();
         whale
