@@ -416,6 +416,57 @@ mod tests {
     const MINUTE: Duration = Duration::from_secs(60);
 
     #[test]
+    fn the_defaults_are_the_documented_ones() {
+        let config = SessionConfig::default();
+        assert_eq!(config.cookie_name(), "session");
+        assert_eq!(config.path(), "/");
+        assert_eq!(config.domain(), None);
+        assert!(config.secure() && config.http_only());
+        assert_eq!(config.same_site(), SameSite::Lax);
+        assert_eq!(
+            (config.idle_timeout(), config.absolute_timeout()),
+            (None, None)
+        );
+        // Flask's PERMANENT_SESSION_LIFETIME: 31 days.
+        assert_eq!(config.lifetime(), Duration::from_secs(2_678_400));
+        assert!(!config.permanent_by_default());
+        assert_eq!(config.superseded_window(), Duration::from_secs(60));
+        assert_eq!(config.max_sessions_per_principal(), None);
+        assert_eq!(config.refresh(), Refresh::Rolling);
+        assert!(config.keys().is_none() && config.id_cookie_keys().is_none());
+    }
+
+    #[test]
+    fn every_setter_is_read_back() {
+        let config = SessionConfig::default()
+            .with_cookie_name("sid")
+            .with_path("/app")
+            .with_domain("example.com")
+            .with_secure(false)
+            .with_http_only(false)
+            .with_same_site(SameSite::Strict)
+            .with_idle_timeout(MINUTE)
+            .with_absolute_timeout(2 * MINUTE)
+            .with_lifetime(3 * MINUTE)
+            .with_permanent(true)
+            .with_superseded_window(4 * MINUTE)
+            .with_max_sessions_per_principal(NonZeroUsize::new(5))
+            .with_refresh(Refresh::OnChange);
+        assert_eq!(config.cookie_name(), "sid");
+        assert_eq!(config.path(), "/app");
+        assert_eq!(config.domain(), Some("example.com"));
+        assert!(!config.secure() && !config.http_only());
+        assert_eq!(config.same_site(), SameSite::Strict);
+        assert_eq!(config.idle_timeout(), Some(MINUTE));
+        assert_eq!(config.absolute_timeout(), Some(2 * MINUTE));
+        assert_eq!(config.lifetime(), 3 * MINUTE);
+        assert!(config.permanent_by_default());
+        assert_eq!(config.superseded_window(), 4 * MINUTE);
+        assert_eq!(config.max_sessions_per_principal(), NonZeroUsize::new(5));
+        assert_eq!(config.refresh(), Refresh::OnChange);
+    }
+
+    #[test]
     fn validation_names_the_bad_setting() {
         let cases = [
             (

@@ -185,3 +185,99 @@ pub enum StoreError {
     #[error("the session store failed: {0}")]
     Backend(#[source] BoxError),
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn wrong_type() -> SessionError {
+        let source = serde_json::from_str::<u64>("\"text\"");
+        SessionError::WrongType {
+            key: "counter".to_owned(),
+            source: source.expect_err("text is not a number"),
+        }
+    }
+
+    /// Each error, the status adapters answer, and a phrase of the visitor's message.
+    fn cases() -> Vec<(SessionError, u16, &'static str)> {
+        let cause = || BoxError::from("the cause, for the logs");
+        vec![
+            (
+                SessionError::TooLarge {
+                    size: 5_000,
+                    limit: 4_093,
+                    backend: "cookie",
+                    advice: "store less",
+                },
+                413,
+                "Session too large: session would be 5000 bytes, over the 4093-byte limit",
+            ),
+            (SessionError::Superseded, 409, "Conflict: "),
+            (
+                wrong_type(),
+                422,
+                "The session's value `counter` does not have the type",
+            ),
+            (
+                SessionError::InvalidPrincipal { reason: "empty" },
+                422,
+                "The user cannot be signed in: empty.",
+            ),
+            (
+                SessionError::Unsupported {
+                    feature: "listing sessions",
+                    reason: "a cookie backend",
+                },
+                501,
+                "Not implemented: listing sessions is not available: a cookie backend.",
+            ),
+            (
+                SessionError::Store(StoreError::Unavailable(cause())),
+                503,
+                "unavailable; please try again later",
+            ),
+            (
+                SessionError::Store(StoreError::Backend(cause())),
+                503,
+                "unavailable; please try again later",
+            ),
+            (
+                SessionError::Store(StoreError::Corrupt(cause())),
+                500,
+                "Internal error",
+            ),
+            (
+                SessionError::Store(StoreError::Conflict),
+                500,
+                "Internal error",
+            ),
+            (
+                SessionError::Conflict { attempts: 3 },
+                500,
+                "Internal error",
+            ),
+            (SessionError::AlreadySaved, 500, "Internal error"),
+            (SessionError::Encode(cause()), 500, "Internal error"),
+        ]
+    }
+
+    #[test]
+    fn each_error_maps_to_its_status_and_only_store_outages_to_503() {
+        for (error, status, _) in cases() {
+            assert_eq!(error.http_status(), status, "{error:?}");
+            assert_eq!(error.is_unavailable(), status == 503, "{error:?}");
+        }
+    }
+
+    #[test]
+    fn visitors_read_what_they_can_act_on_and_never_the_cause() {
+        for (error, _, phrase) in cases() {
+            let message = error.public_message();
+            assert!(message.contains(phrase), "{message:?} lacks {phrase:?}");
+            assert!(
+                !message.contains("the cause"),
+                "{message:?} shows the cause"
+            );
+        }
+    }
+}

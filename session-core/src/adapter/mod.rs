@@ -46,6 +46,8 @@ mod cookie_header;
 mod failure;
 mod lazy;
 mod response;
+#[cfg(test)]
+mod tests;
 
 use std::fmt;
 use std::sync::Arc;

@@ -394,3 +394,49 @@ pub fn json_len<T: Serialize + ?Sized>(value: &T) -> usize {
     let _partial = serde_json::to_writer(&mut counter, value);
     counter.0
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{ConfigError, SessionConfig, SessionError};
+
+    /// A backend that works only with keys, as the signed cookie backend does.
+    struct NeedsKeys;
+
+    impl SessionBackend for NeedsKeys {
+        type State = ();
+
+        async fn load(&self, _: Option<&str>, cx: Context<'_>) -> Result<Loaded<()>, SessionError> {
+            Ok(Loaded::new_session(cx.config().new_record(cx.now()), ()))
+        }
+
+        async fn save(&self, _: Outcome<()>, _: Context<'_>) -> Result<Saved, SessionError> {
+            Ok(Saved::new(CookieUpdate::Unchanged))
+        }
+
+        fn capabilities(&self) -> Capabilities {
+            Capabilities::client_side(0)
+        }
+
+        fn check(&self, config: &SessionConfig) -> Result<(), ConfigError> {
+            match config.keys() {
+                Some(_) => Ok(()),
+                None => Err(ConfigError::KeysDiffer {
+                    backend: "needs-keys",
+                }),
+            }
+        }
+    }
+
+    #[test]
+    fn a_shared_backend_checks_the_configuration_as_the_backend_does() {
+        let shared = Arc::new(NeedsKeys);
+        let refused = <Arc<NeedsKeys> as SessionBackend>::check(&shared, &SessionConfig::default());
+        assert_eq!(
+            refused,
+            Err(ConfigError::KeysDiffer {
+                backend: "needs-keys"
+            })
+        );
+    }
+}

@@ -119,3 +119,18 @@ impl<C: Clock + ?Sized> Clock for Arc<C> {
         (**self).now()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_manual_clock_moves_only_when_told_and_shows_its_time() {
+        let clock = ManualClock::at(Timestamp::from_unix_millis(1_000));
+        clock.advance(Duration::from_millis(500));
+        assert_eq!(clock.now(), Timestamp::from_unix_millis(1_500));
+        clock.set(Timestamp::from_unix_millis(200));
+        assert_eq!(clock.now(), Timestamp::from_unix_millis(200));
+        assert_eq!(format!("{clock:?}"), "ManualClock(Timestamp(200))");
+    }
+}

@@ -306,7 +306,55 @@ mod tests {
     }
 
     #[test]
+    fn a_key_holds_exactly_its_bytes_and_derives_as_hkdf_expand() -> Result<(), KeyError> {
+        assert_eq!(key(3).as_bytes(), [3; 32]);
+        assert_eq!(Key::generate()?.as_bytes().len(), 64);
+        // HMAC-SHA256(key, purpose || 0x01), computed with Python's hmac module.
+        let expected = "414faecca659295ae850e1759a265871438703f3a5bb2390529c43ab536004ef";
+        let derived: String = key(7)
+            .derive("sign")
+            .as_bytes()
+            .iter()
+            .map(|byte| format!("{byte:02x}"))
+            .collect();
+        assert_eq!(derived, expected);
+        Ok(())
+    }
+
+    #[test]
     fn debug_redacts_secret_bytes() {
         assert!(!format!("{:?}", key(0x41)).contains("65"));
+    }
+
+    #[test]
+    fn a_key_is_named_by_its_public_id() {
+        // SHA-256 of "session-core key id\0" and the key, first 4 bytes (Python hashlib).
+        let id = key(3).id();
+        assert_eq!(id.to_bytes(), [0xd4, 0x58, 0xea, 0xaf]);
+        assert_eq!(KeyId::from_bytes(id.to_bytes()), id);
+        assert_eq!(format!("{id:?}"), "KeyId(d458eaaf)");
+        assert_eq!(
+            format!("{:?}", key(3)),
+            "Key { id: KeyId(d458eaaf), bytes: \"REDACTED\" }"
+        );
+    }
+
+    #[test]
+    fn a_ring_finds_each_of_its_keys_by_id_and_signs_with_the_first() {
+        let (new, old, stranger) = (key(1), key(2), key(3));
+        let ring = KeyRing::new(new.clone())
+            .with_verifying(old.clone())
+            .with_verifying(old.clone());
+        assert_eq!(ring.signing(), &new);
+        assert_eq!(ring.find(new.id()), Some(&new));
+        assert_eq!(ring.find(old.id()), Some(&old));
+        assert_eq!(ring.find(stranger.id()), None);
+        let keys: Vec<&Key> = ring.iter().collect();
+        assert_eq!(keys, [&new, &old], "signing first, each key once");
+
+        let derived = ring.derive("purpose");
+        let old_derived = old.derive("purpose");
+        assert_eq!(derived.signing(), &new.derive("purpose"));
+        assert_eq!(derived.find(old_derived.id()), Some(&old_derived));
     }
 }
