@@ -444,6 +444,61 @@ mod tests {
     #[test]
     fn debug_hides_secrets() {
         let settings = SessionSettings::default().with_secret_key(SECRET);
-        assert!(!format!("{settings:?}").contains(SECRET));
+        let debug = format!("{settings:?}");
+        assert!(!debug.contains(SECRET), "{debug}");
+        assert!(debug.starts_with("SessionSettings {"), "{debug}");
+        assert!(debug.contains("secret_key: Some(\"REDACTED\")"), "{debug}");
+    }
+
+    #[test]
+    fn the_secret_and_the_url_are_reported_as_set() -> Result<(), SettingsError> {
+        let empty = SessionSettings::default();
+        assert!(!empty.has_secret_key());
+        assert_eq!(empty.url(), None);
+        let url = "redis://:password@127.0.0.1:6379/0";
+        let set = SessionSettings::from_vars([("SESSION_URL", url)])?.with_secret_key(SECRET);
+        assert!(set.has_secret_key());
+        assert_eq!(set.url(), Some(url));
+        assert!(!format!("{set:?}").contains("password"));
+        Ok(())
+    }
+
+    #[test]
+    fn flags_take_the_words_environments_use() -> Result<(), SettingsError> {
+        for (text, secure) in [("yes", true), ("ON", true), ("1", true), ("off", false)] {
+            let config = SessionSettings::from_vars([("SESSION_SECURE", text)])?.config()?;
+            assert_eq!(config.secure(), secure, "SESSION_SECURE={text}");
+        }
+        let maybe = SessionSettings::from_vars([("SESSION_HTTP_ONLY", "maybe")]);
+        let message = maybe.err().map(|e| e.to_string()).unwrap_or_default();
+        assert!(message.contains("expected true or false"), "{message}");
+        Ok(())
+    }
+
+    /// Runs itself again with a `SESSION_*` variable set (changing this process's
+    /// environment would race the other tests' threads).
+    #[test]
+    fn from_env_reads_the_process_environment() -> Result<(), Box<dyn std::error::Error>> {
+        const NAME: &str = "set-by-the-parent-test";
+        if std::env::var("SESSION_COOKIE_NAME").as_deref() == Ok(NAME) {
+            let config = SessionSettings::from_env()?.config()?;
+            assert_eq!(config.cookie_name(), NAME);
+            return Ok(());
+        }
+        let child = std::process::Command::new(std::env::current_exe()?)
+            .args([
+                "--exact",
+                "settings::tests::from_env_reads_the_process_environment",
+            ])
+            .env("SESSION_COOKIE_NAME", NAME)
+            .output()?;
+        let stdout = String::from_utf8_lossy(&child.stdout);
+        let stderr = String::from_utf8_lossy(&child.stderr);
+        assert!(child.status.success(), "the child failed: {stdout}{stderr}");
+        assert!(
+            stdout.contains("1 passed"),
+            "the child ran no test: {stdout}"
+        );
+        Ok(())
     }
 }

@@ -5,11 +5,11 @@ use std::time::Duration;
 
 use cookie::SameSite;
 
-use super::SessionManager;
+use super::{error_chain, ErrorResponse, HeaderOp, LogLevel, ResponsePlan, SessionManager};
 use crate::backend::CookieUpdate;
 use crate::clock::{ManualClock, Timestamp};
 use crate::store::MemoryStore;
-use crate::SessionConfig;
+use crate::{SessionConfig, SessionError};
 
 type TestResult = Result<(), Box<dyn std::error::Error>>;
 
@@ -119,5 +119,122 @@ fn debug_names_the_backend_and_the_settings() -> TestResult {
     let debug = format!("{manager:?}");
     assert!(debug.starts_with("SessionManager {"), "{debug}");
     assert!(debug.contains("\"sid\""), "{debug}");
+    Ok(())
+}
+
+#[test]
+fn only_what_an_operator_must_fix_is_logged_as_an_error() {
+    let unsupported = SessionError::Unsupported {
+        feature: "listing",
+        reason: "cookies",
+    };
+    let cases = [
+        (SessionError::Superseded, 409, LogLevel::Warn),
+        (
+            SessionError::InvalidPrincipal { reason: "empty" },
+            422,
+            LogLevel::Warn,
+        ),
+        (unsupported, 501, LogLevel::Warn),
+        (SessionError::AlreadySaved, 500, LogLevel::Error),
+        (
+            SessionError::Store(crate::store::StoreError::Unavailable("down".into())),
+            503,
+            LogLevel::Error,
+        ),
+    ];
+    for (error, status, level) in cases {
+        let response = ErrorResponse::for_error(&error);
+        assert_eq!(
+            (response.status, response.level),
+            (status, level),
+            "{error:?}"
+        );
+        assert_eq!(response.body, error.public_message());
+    }
+}
+
+/// An error whose message may or may not already show its cause's.
+#[derive(Debug)]
+struct Layer(&'static str, Option<Box<Layer>>);
+
+impl std::fmt::Display for Layer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.0)
+    }
+}
+
+impl std::error::Error for Layer {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        self.1.as_deref().map(|cause| cause as _)
+    }
+}
+
+#[test]
+fn the_error_chain_shows_each_cause_once() {
+    let io = Layer("connection refused", None);
+    let shown = Layer("store down: connection refused", Some(Box::new(io)));
+    let outer = Layer("saving the session", Some(Box::new(shown)));
+    assert_eq!(
+        error_chain(&outer),
+        "saving the session: store down: connection refused"
+    );
+}
+
+#[test]
+fn a_response_setting_a_cookie_varies_on_it_and_is_never_cached() {
+    let cookie = cookie::Cookie::new("session", "v");
+    let plan = ResponsePlan {
+        cookie: CookieUpdate::Unchanged,
+        set_cookie: Some(cookie),
+        vary_cookie: true,
+        no_store: true,
+    };
+    let append = |name, value: &str| HeaderOp::Append {
+        name,
+        value: value.to_owned(),
+    };
+    let no_store = HeaderOp::Replace {
+        name: "cache-control",
+        value: "no-store".to_owned(),
+    };
+    assert_eq!(
+        plan.header_ops(["Accept"]),
+        [
+            append("set-cookie", "session=v"),
+            append("vary", "Cookie"),
+            no_store.clone(),
+        ]
+    );
+    // `Vary` already covers the cookie: not added twice.
+    assert_eq!(
+        plan.header_ops(["Accept, Cookie"]),
+        [append("set-cookie", "session=v"), no_store]
+    );
+    let read_only = ResponsePlan {
+        set_cookie: None,
+        no_store: false,
+        ..plan
+    };
+    assert_eq!(read_only.header_ops([]), [append("vary", "Cookie")]);
+    let untouched = ResponsePlan {
+        vary_cookie: false,
+        ..read_only
+    };
+    assert_eq!(untouched.header_ops([]), []);
+}
+
+#[tokio::test]
+async fn a_lazy_session_says_whether_it_was_loaded_and_never_shows_its_cookie() -> TestResult {
+    let manager = manager(SessionConfig::default())?;
+    let request = manager.request(Some("secret-cookie-value"));
+    assert!(!request.is_loaded());
+    assert_eq!(
+        format!("{request:?}"),
+        "LazySession { has_cookie: true, loaded: false, .. }"
+    );
+    request.session().await?;
+    assert!(request.is_loaded());
+    assert!(!format!("{request:?}").contains("secret"));
     Ok(())
 }

@@ -428,8 +428,27 @@ mod tests {
         }
     }
 
+    #[tokio::test]
+    async fn boxed_backends_and_states_debug_without_contents() -> Result<(), SessionError> {
+        let boxed = BoxedBackend::from_backend(NeedsKeys);
+        assert_eq!(
+            format!("{boxed:?}"),
+            format!(
+                "BoxedBackend {{ capabilities: {:?}, .. }}",
+                NeedsKeys.capabilities()
+            )
+        );
+        let config = SessionConfig::default();
+        let now = crate::clock::Timestamp::from_unix_millis(0);
+        let loaded = boxed.load(None, Context::new(&config, now)).await?;
+        assert_eq!(format!("{:?}", loaded.state()), "BoxedState { .. }");
+        Ok(())
+    }
+
     #[test]
     fn a_shared_backend_checks_the_configuration_as_the_backend_does() {
+        let boxed = BoxedBackend::from_backend(NeedsKeys);
+        assert!(boxed.check(&SessionConfig::default()).is_err());
         let shared = Arc::new(NeedsKeys);
         let refused = <Arc<NeedsKeys> as SessionBackend>::check(&shared, &SessionConfig::default());
         assert_eq!(

@@ -221,3 +221,35 @@ impl<S: RecordStore> IntoSessionBackend for S {
         ServerSide::new(self)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use super::*;
+    use crate::SessionConfig;
+
+    /// Calls go through `Arc<MemoryStore>`'s own `RecordStore` impl, not the store's.
+    #[tokio::test]
+    async fn a_shared_store_answers_as_the_store_does() -> Result<(), Box<dyn std::error::Error>> {
+        let shared = Arc::new(MemoryStore::default());
+        let now = Timestamp::from_unix_millis(1_000);
+        let key = StorageKey::hashed(&SessionId::generate()?);
+        let mut record = SessionConfig::default().new_record(now);
+        record.expires_at = now.saturating_add(Duration::from_secs(60));
+        record.data.insert(
+            crate::session::PRINCIPAL_KEY.to_owned(),
+            serde_json::json!({"name": "ada"}),
+        );
+        RecordStore::create(&shared, &key, &record, now).await?;
+
+        assert!(RecordStore::indexes_principals(&shared));
+        let listed = RecordStore::sessions_of(&shared, "ada", now).await?;
+        assert_eq!(listed, vec![(key.clone(), record)]);
+        assert_eq!(RecordStore::key_scheme(&shared), KeyScheme::Hashed);
+        let later = now.saturating_add(Duration::from_secs(61));
+        assert_eq!(RecordStore::delete_expired(&shared, later).await?, 1);
+        assert_eq!(RecordStore::delete_expired(&shared, later).await?, 0);
+        Ok(())
+    }
+}

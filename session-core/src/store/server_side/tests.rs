@@ -767,6 +767,29 @@ async fn a_login_committed_early_sees_itself_as_the_current_session() -> TestRes
 }
 
 #[tokio::test]
+async fn a_session_committed_early_without_a_change_is_still_the_current_one() -> TestResult {
+    let harness = Harness::new(SessionConfig::default())?;
+    let cookie = {
+        let (request, session) = harness.open(None).await?;
+        session.set_principal(crate::Principal::new("ada"))?;
+        match harness.save(request).await? {
+            CookieUpdate::Set { value, .. } => value,
+            other => return Err(format!("expected a cookie, got {other:?}").into()),
+        }
+    };
+    let (request, session) = harness.open(Some(&cookie)).await?;
+    session.commit().await?;
+    let listed = session.live_sessions().await?;
+    assert_eq!(listed.len(), 1);
+    assert!(
+        listed[0].current,
+        "an unchanged save keeps the session's id"
+    );
+    assert!(request.finish().await?.is_some());
+    Ok(())
+}
+
+#[tokio::test]
 async fn a_session_emptied_by_clear_leaves_its_principal_index() -> TestResult {
     let harness = Harness::new(SessionConfig::default())?;
     let (request, session) = harness.open(None).await?;
