@@ -446,6 +446,34 @@ mod tests {
     }
 
     #[test]
+    fn loads_and_outcomes_debug_without_the_values() {
+        let now = crate::clock::Timestamp::from_unix_millis(0);
+        let mut record = SessionConfig::default().new_record(now);
+        record
+            .data
+            .insert("user".to_owned(), serde_json::json!("secret-ada"));
+        let loaded = Loaded::new_session(record.clone(), ());
+        assert_eq!(
+            format!("{loaded:?}"),
+            "Loaded { lifecycle: New, keys: [\"user\"], .. }"
+        );
+        let outcome = Outcome {
+            state: (),
+            lifecycle: Lifecycle::Loaded,
+            record,
+            changes: ChangeSet::default(),
+            accessed: true,
+        };
+        let debug = format!("{outcome:?}");
+        assert!(
+            debug.starts_with("Outcome { lifecycle: Loaded, changes: "),
+            "{debug}"
+        );
+        assert!(debug.ends_with("accessed: true, .. }"), "{debug}");
+        assert!(!debug.contains("secret-ada"), "{debug}");
+    }
+
+    #[test]
     fn a_shared_backend_checks_the_configuration_as_the_backend_does() {
         let boxed = BoxedBackend::from_backend(NeedsKeys);
         assert!(boxed.check(&SessionConfig::default()).is_err());

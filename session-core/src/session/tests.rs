@@ -305,5 +305,28 @@ fn typed_keys_read_and_write_their_type() -> TestResult {
         Err(SessionError::WrongType { .. })
     ));
     assert_eq!(VISITS.name(), "visits");
+    VISITS.insert(&session, 7)?;
+    assert_eq!(VISITS.get_or_default(&session)?, 7);
+    assert_eq!(session.get::<u32>("visits")?, Some(7));
+    Ok(())
+}
+
+#[test]
+fn the_change_list_debugs_as_what_was_done_never_the_values() -> TestResult {
+    let session = loaded_session(record());
+    session.insert("user", "secret-ada")?;
+    session.update("n", |n: Option<u32>| n.unwrap_or(0) + 1)?;
+    session.remove("user");
+    session.flash("saved")?;
+    session.take_flashes();
+    session.set_permanent(true)?;
+    session.clear();
+    let changes = session.take().changes;
+    assert_eq!(
+        format!("{changes:?}"),
+        "[\"insert \\\"user\\\"\", \"update \\\"n\\\"\", \"remove \\\"user\\\"\", \"flash\", \
+         \"take 1 flashes\", \"set permanent true\", \"clear\"]"
+    );
+    assert!(!changes.ties_principal());
     Ok(())
 }

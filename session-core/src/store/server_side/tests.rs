@@ -70,6 +70,16 @@ impl Harness {
         }
     }
 
+    /// A new session tied to `principal`; its cookie value.
+    async fn sign_in(&self, principal: &str) -> Result<String, Box<dyn std::error::Error>> {
+        let (request, session) = self.open(None).await?;
+        session.set_principal(crate::Principal::new(principal))?;
+        match self.save(request).await? {
+            CookieUpdate::Set { value, .. } => Ok(value),
+            other => Err(format!("expected a cookie, got {other:?}").into()),
+        }
+    }
+
     async fn stored(&self, cookie: &str) -> Result<Option<Record>, Box<dyn std::error::Error>> {
         let key = StorageKey::hashed(&SessionId::parse(cookie)?);
         Ok(self.store.load(&key, self.clock.now()).await?)
@@ -746,11 +756,7 @@ async fn corrupt_records_are_deleted_when_met_and_counted() -> TestResult {
 #[tokio::test]
 async fn a_login_committed_early_sees_itself_as_the_current_session() -> TestResult {
     let harness = Harness::new(SessionConfig::default())?;
-    let other = {
-        let (request, session) = harness.open(None).await?;
-        session.set_principal(crate::Principal::new("ada"))?;
-        harness.save(request).await?
-    };
+    harness.sign_in("ada").await?;
     let (request, session) = harness.open(None).await?;
     session.regenerate();
     session.set_principal(crate::Principal::new("ada").attach("user_agent", "curl"))?;
@@ -762,21 +768,13 @@ async fn a_login_committed_early_sees_itself_as_the_current_session() -> TestRes
     assert_eq!(current.len(), 1, "{listed:?}");
     assert_eq!(current[0].attached["user_agent"], json!("curl"));
     assert!(request.finish().await?.is_some());
-    assert!(matches!(other, CookieUpdate::Set { .. }));
     Ok(())
 }
 
 #[tokio::test]
 async fn a_session_committed_early_without_a_change_is_still_the_current_one() -> TestResult {
     let harness = Harness::new(SessionConfig::default())?;
-    let cookie = {
-        let (request, session) = harness.open(None).await?;
-        session.set_principal(crate::Principal::new("ada"))?;
-        match harness.save(request).await? {
-            CookieUpdate::Set { value, .. } => value,
-            other => return Err(format!("expected a cookie, got {other:?}").into()),
-        }
-    };
+    let cookie = harness.sign_in("ada").await?;
     let (request, session) = harness.open(Some(&cookie)).await?;
     session.commit().await?;
     let listed = session.live_sessions().await?;
@@ -855,9 +853,7 @@ async fn a_store_without_the_index_refuses_to_tie_or_list() -> TestResult {
 #[tokio::test]
 async fn tightened_settings_take_sessions_off_the_list() -> TestResult {
     let lenient = Harness::new(SessionConfig::default())?;
-    let (request, session) = lenient.open(None).await?;
-    session.set_principal(crate::Principal::new("ada"))?;
-    lenient.save(request).await?;
+    lenient.sign_in("ada").await?;
     let strict = lenient
         .another_process(SessionConfig::default().with_idle_timeout(Duration::from_secs(60)))?;
     lenient.clock.advance(Duration::from_secs(61));
@@ -878,14 +874,7 @@ async fn tying_a_stored_session_without_a_new_id_still_applies_the_cap() -> Test
     let config =
         SessionConfig::default().with_max_sessions_per_principal(std::num::NonZeroUsize::new(1));
     let harness = Harness::new(config)?;
-    let first = {
-        let (request, session) = harness.open(None).await?;
-        session.set_principal(crate::Principal::new("ada"))?;
-        match harness.save(request).await? {
-            CookieUpdate::Set { value, .. } => value,
-            other => return Err(format!("expected a cookie, got {other:?}").into()),
-        }
-    };
+    let first = harness.sign_in("ada").await?;
     // A stored, anonymous session is tied in place (no regenerate): a save that keeps its
     // key, and still the second session of the principal, the more recently active.
     harness.clock.advance(Duration::from_secs(1));
@@ -898,6 +887,24 @@ async fn tying_a_stored_session_without_a_new_id_still_applies_the_cap() -> Test
         "the cap ended the older one"
     );
     assert!(harness.stored(&second).await?.is_some());
+    Ok(())
+}
+
+#[tokio::test]
+async fn the_cap_is_applied_when_a_session_is_tied_not_on_every_save() -> TestResult {
+    let uncapped = Harness::new(SessionConfig::default())?;
+    let mut cookies = Vec::new();
+    for _ in 0..3 {
+        cookies.push(uncapped.sign_in("ada").await?);
+    }
+    let one = std::num::NonZeroUsize::new(1);
+    let capped =
+        uncapped.another_process(SessionConfig::default().with_max_sessions_per_principal(one))?;
+    let (request, session) = capped.open(Some(&cookies[0])).await?;
+    session.insert("theme", "dark")?;
+    capped.save(request).await?;
+    let listed = capped.manager.sessions_of("ada").await?;
+    assert_eq!(listed.len(), 3, "a plain write ends no session");
     Ok(())
 }
 
