@@ -5,18 +5,21 @@
 # usage: benches/scripts/profile.sh VARIANT ROUTE [REQUESTS] [CONNECTIONS]
 #   VARIANT: none, ts-memory, ours-memory, ... (see `session-bench --help`)
 #   ROUTE:   show | counter
-# Writes target/callgrind/callgrind.VARIANT.ROUTE.out and prints the top functions
-# (inclusive); open the file with callgrind_annotate or kcachegrind for more.
+# Writes callgrind/callgrind.VARIANT.ROUTE.out under cargo's target dir and prints the top
+# functions (inclusive); open the file with callgrind_annotate or kcachegrind for more.
 set -euo pipefail
 variant=${1:?variant}
 route=${2:?route (show|counter)}
 requests=${3:-20000}
 connections=${4:-32}
 root=$(cd "$(dirname "$0")/../.." && pwd)
-bin=$root/target/release/session-bench
+# Cargo's target dir, wherever CARGO_TARGET_DIR puts it (the project keeps it outside the
+# clone).
+target=${CARGO_TARGET_DIR:-$root/target}
+bin=$target/release/session-bench
 [ -x "$bin" ] || cargo build --release -p session-bench --manifest-path "$root/Cargo.toml"
-mkdir -p "$root/target/callgrind"
-out=$root/target/callgrind/callgrind.$variant.$route.out
+mkdir -p "$target/callgrind"
+out=$target/callgrind/callgrind.$variant.$route.out
 dir=$(mktemp -d)
 trap 'rm -rf "$dir"' EXIT
 mkfifo "$dir/stdin"

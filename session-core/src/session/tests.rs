@@ -308,6 +308,9 @@ fn typed_keys_read_and_write_their_type() -> TestResult {
     VISITS.insert(&session, 7)?;
     assert_eq!(VISITS.get_or_default(&session)?, 7);
     assert_eq!(session.get::<u32>("visits")?, Some(7));
+    assert_eq!(VISITS.pop(&session)?, Some(7));
+    assert_eq!(VISITS.get(&session)?, None);
+    assert_eq!(format!("{VISITS:?}"), "SessionKey(\"visits\")");
     Ok(())
 }
 

@@ -204,6 +204,23 @@ mod tests {
     use super::*;
 
     #[test]
+    fn only_a_hashed_key_parses_as_one() -> Result<(), Box<dyn std::error::Error>> {
+        let key = StorageKey::hashed(&SessionId::generate()?);
+        assert_eq!(StorageKey::parse_hashed(key.as_str()), Some(key.clone()));
+        let hex = key.as_str();
+        for not_a_key in [
+            &hex[1..],
+            &format!("{hex}0"),
+            &hex.to_ascii_uppercase(),
+            &format!("{}g", &hex[1..]),
+            "session:raw-id",
+        ] {
+            assert_eq!(StorageKey::parse_hashed(not_a_key), None, "{not_a_key}");
+        }
+        Ok(())
+    }
+
+    #[test]
     fn generated_ids_are_distinct_and_parse_back() -> Result<(), Box<dyn std::error::Error>> {
         let a = SessionId::generate()?;
         let b = SessionId::generate()?;
