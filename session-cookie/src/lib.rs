@@ -65,7 +65,7 @@
 //!
 //! | feature | default | what it does |
 //! |---|---|---|
-//! | `zlib-compat` | off | compress Flask payloads with C zlib (`libz-sys`) instead of the pure-Rust backend, so compressed cookies are byte-identical to CPython's; Flask reads either |
+//! | `zlib-compat` | off | compress Flask payloads with C zlib (`libz-sys`) instead of the pure-Rust backend, and every payload offered to it (not only those of 256 bytes and more), so cookies are byte-identical to CPython's; Flask reads either |
 
 #![forbid(unsafe_code)]
 #![warn(missing_docs, unreachable_pub)]

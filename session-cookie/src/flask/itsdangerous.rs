@@ -197,10 +197,28 @@ pub fn decode_timestamp(part: &str) -> Result<u64, ItsdangerousError> {
     Ok(bytes.iter().fold(0u64, |acc, &b| (acc << 8) | u64::from(b)))
 }
 
+/// Payloads shorter than this are sent as they are, not offered to zlib (with the
+/// `zlib-compat` feature, which asks for CPython's exact bytes, every payload is).
+///
+/// Setting up deflate zeroes about 300 KB of tables: 76% of the instructions of a Flask
+/// cookie save, for a payload of a hundred bytes (callgrind, `benches/scripts/profile.sh
+/// ours-flask-cookie counter`). What it can save below this size is a couple of hundred
+/// bytes at most, and only on repetitive data; whether a session fits its cookie never
+/// depends on it, since the limit is judged before compression.
+pub const MIN_COMPRESSED_LEN: usize = if cfg!(feature = "zlib-compat") {
+    0
+} else {
+    256
+};
+
 /// Encodes serialized JSON as an itsdangerous URL-safe payload, compressing
-/// (and prefixing `.`) when zlib saves more than one byte.
+/// (and prefixing `.`) when zlib saves more than one byte, as itsdangerous does; payloads
+/// shorter than [`MIN_COMPRESSED_LEN`] are not compressed.
 pub fn encode_payload(json: &[u8]) -> String {
-    match zlib_compress(json) {
+    let compressed = (json.len() >= MIN_COMPRESSED_LEN)
+        .then(|| zlib_compress(json))
+        .flatten();
+    match compressed {
         Some(compressed) if compressed.len() + 1 < json.len() => {
             let mut out = String::with_capacity(compressed.len() * 4 / 3 + 2);
             out.push('.');
@@ -426,6 +444,12 @@ mod tests {
             decode_payload(&encoded, 999),
             Err(ItsdangerousError::TooLarge { limit: 999 })
         ));
+        // Compressible, but under the threshold: sent as it is (`zlib-compat` has none).
+        if let Some(under) = MIN_COMPRESSED_LEN.checked_sub(1) {
+            assert!(!encode_payload(&vec![b'a'; under]).starts_with('.'));
+        }
+        let at_threshold = vec![b'a'; MIN_COMPRESSED_LEN.max(16)];
+        assert!(encode_payload(&at_threshold).starts_with('.'));
     }
 
     #[test]

@@ -61,7 +61,10 @@ const SIGNATURE_CHARS: usize = 1 + 27;
 /// - **Size**: a write that would make the cookie (`name=value`) longer than the limit
 ///   (default 4093 bytes) *before compression* fails with [`SessionError::TooLarge`]
 ///   (backend `flask-cookie`) and changes nothing. Measuring before compression keeps the
-///   limit predictable; the cookie sent is compressed when that is shorter, as Flask does.
+///   limit predictable; the cookie sent is compressed when that is shorter, as Flask does,
+///   for payloads of 256 bytes and more
+///   ([`MIN_COMPRESSED_LEN`](crate::flask::itsdangerous::MIN_COMPRESSED_LEN)): below, deflate's
+///   set-up cost more than the rest of the save.
 /// - **Revocation**: none, as for [`CookieBackend`](crate::CookieBackend).
 ///
 /// # Examples
@@ -241,8 +244,8 @@ impl FlaskCookieBackend {
 
 /// The `name=value` length of `session`'s cookie issued at `now`, without compression.
 ///
-/// Flask compresses a payload when that makes it shorter, and so does this backend, so
-/// the real cookie is never longer. Judging the limit before compression keeps it
+/// Flask compresses a payload when that makes it shorter, and so does this backend (from
+/// 256 bytes on), so the real cookie is never longer. Judging the limit before compression keeps it
 /// predictable (whether a value fits does not depend on how well it compresses) and
 /// cheap (no deflate on every write).
 fn uncompressed_len(session: &FlaskSession, name: &str, now: Timestamp) -> usize {
