@@ -205,7 +205,9 @@ mod tests {
 
     #[test]
     fn only_a_hashed_key_parses_as_one() -> Result<(), Box<dyn std::error::Error>> {
-        let key = StorageKey::hashed(&SessionId::generate()?);
+        let id = SessionId::generate()?;
+        assert_eq!(format!("{id:?}"), "SessionId(REDACTED)");
+        let key = StorageKey::hashed(&id);
         assert_eq!(StorageKey::parse_hashed(key.as_str()), Some(key.clone()));
         let hex = key.as_str();
         for not_a_key in [

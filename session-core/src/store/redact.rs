@@ -1,6 +1,6 @@
 //! Store URLs fit for errors and logs: passwords hidden, whatever characters they hold.
 
-use url::Url;
+use url::{form_urlencoded, Url};
 
 /// What a hidden secret is shown as.
 const HIDDEN: &str = "***";
@@ -114,7 +114,7 @@ fn redact_query_text(text: &str) -> String {
     let query: Vec<String> = query
         .split('&')
         .map(|pair| match pair.split_once('=') {
-            Some((name, _)) if is_secret_param(name) => {
+            Some((name, _)) if is_secret_param(&decoded(name)) => {
                 secret = true;
                 format!("{name}={HIDDEN}")
             }
@@ -128,6 +128,14 @@ fn redact_query_text(text: &str) -> String {
         out.push_str(if secret { HIDDEN } else { fragment });
     }
     out
+}
+
+/// A query parameter's name as a server reads it (`pa%73s` is `pass`).
+fn decoded(name: &str) -> String {
+    form_urlencoded::parse(name.as_bytes())
+        .next()
+        .map(|(name, _)| name.into_owned())
+        .unwrap_or_default()
 }
 
 /// Whether a query parameter's name says it carries a secret.
@@ -187,6 +195,12 @@ mod tests {
             // An unparseable port: the password is hidden all the same.
             ("redis://u:secret@h:99999", "redis://u:***@h:99999"),
             ("u:secret@h:6379", "u:***@h:6379"),
+            // A parameter name is read percent-decoded, as the server reads it: by the
+            // parser (a URL that parses is shown as the parser writes it), and by the text
+            // path an ambiguous `@` takes (shown as written).
+            ("redis://h/0?pa%73s=hunter2", "redis://h/0?pass=***"),
+            ("redis://u:p/w@h/0?pa%73s=x", "redis://u:***@h/0?pa%73s=***"),
+            ("HTTP://u:secret@Example.COM/", "http://u:***@example.com/"),
             // A user name alone is no secret.
             ("redis://ada@h:6379", "redis://ada@h:6379"),
             ("redis://127.0.0.1:6379", "redis://127.0.0.1:6379"),
