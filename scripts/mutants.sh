@@ -1,15 +1,17 @@
 #!/usr/bin/env bash
 # Mutation testing (cargo-mutants) of the code the conformance kit and the crates' own
-# tests must guard. Not part of CI's default run: on 2 cores a scope takes 15-35 minutes,
-# the whole core several hours.
+# tests must guard. Not part of CI's default run: on 2 cores a scope takes 5-35 minutes,
+# the whole core (about 720 mutants) about an hour.
 #
 #   scripts/mutants.sh            # the per-user index (default scope)
 #   scripts/mutants.sh cas        # ServerSide's load/save/CAS paths and the memory store
 #   scripts/mutants.sh cookie     # session-cookie's secure/, native/ and verified.rs
 #   scripts/mutants.sh sqlite     # session-sqlite's record store (needs nothing running)
-#   scripts/mutants.sh core       # all of session-core (hours)
+#   scripts/mutants.sh core       # all of session-core
 #   scripts/mutants.sh files -f session-core/src/clock/mod.rs   # any files, core's tests
+#   scripts/mutants.sh core --iterate   # only what the last run of that scope did not catch
 #
+# Results go to $MUTANTS_OUT (default target/mutants): keep one per scope for --iterate.
 # Equivalent mutants are excluded in .cargo/mutants.toml, each with its reason.
 # Doc tests are left out (`--lib --tests`): a mutant only a doc example catches counts as
 # missed, so what guards behaviour is a test. The Flask interop tests are left out of the
