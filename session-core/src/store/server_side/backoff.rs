@@ -62,10 +62,14 @@ mod tests {
                 let pause = jittered(conflicts, Some(random));
                 assert!(pause.as_micros() <= u128::from(ceiling_micros(conflicts)));
             }
+            let ceiling = ceiling_micros(conflicts);
+            assert_eq!(jittered(conflicts, None).as_micros(), u128::from(ceiling));
+            // Uniform in 0..=ceiling: both ends are drawn.
             assert_eq!(
-                jittered(conflicts, None).as_micros(),
-                u128::from(ceiling_micros(conflicts))
+                jittered(conflicts, Some(ceiling)).as_micros(),
+                u128::from(ceiling)
             );
+            assert_eq!(jittered(conflicts, Some(ceiling + 1)).as_micros(), 0);
         }
     }
 
