@@ -7,6 +7,9 @@
 #   scripts/mutants.sh cas        # ServerSide's load/save/CAS paths and the memory store
 #   scripts/mutants.sh cookie     # session-cookie's secure/, native/ and verified.rs
 #   scripts/mutants.sh sqlite     # session-sqlite's record store (needs nothing running)
+#   scripts/mutants.sh redis      # session-redis's record store (Redis on 127.0.0.1:6379)
+#   scripts/mutants.sh postgres   # session-postgres's record store (PostgreSQL on :5432)
+#   scripts/mutants.sh files-store  # session-files' native record store
 #   scripts/mutants.sh core       # all of session-core
 #   scripts/mutants.sh files -f session-core/src/clock/mod.rs   # any files, core's tests
 #   scripts/mutants.sh core --iterate   # only what the last run of that scope did not catch
@@ -40,12 +43,23 @@ cookie)
 sqlite)
     set -- -f session-sqlite/src/record_store.rs "$@" --test-package session-sqlite \
         -- --lib --tests ;;
+redis)
+    set -- -f session-redis/src/store/mod.rs "$@" --test-package session-redis -- --lib \
+        --test conformance --test errors --test expiry --test index --test layout \
+        --test processes ;;
+postgres)
+    set -- -f session-postgres/src/record_store.rs "$@" --test-package session-postgres \
+        -- --lib --test conformance --test errors --test principal_index --test processes \
+        --test schema ;;
+files-store)
+    set -- -f session-files/src/native/record_store.rs "$@" --test-package session-files \
+        -- --lib --test conformance --test principal_index --test processes ;;
 core)
     set -- -f 'session-core/src/**' "$@" "${core_tests[@]}" ;;
 files)
     set -- "$@" "${core_tests[@]}" ;;
 *)
-    echo "unknown scope $scope: index, cas, cookie, sqlite, core or files" >&2
+    echo "unknown scope $scope: index, cas, cookie, sqlite, redis, postgres, files-store, core or files" >&2
     exit 2 ;;
 esac
 # cargo-mutants takes its own options before `--` and cargo test's after it.
