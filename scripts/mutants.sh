@@ -46,7 +46,7 @@ sqlite)
 redis)
     set -- -f session-redis/src/store/mod.rs "$@" --test-package session-redis -- --lib \
         --test conformance --test errors --test expiry --test index --test layout \
-        --test processes ;;
+        --test processes --test hostile_input --test cluster ;;
 postgres)
     set -- -f session-postgres/src/record_store.rs "$@" --test-package session-postgres \
         -- --lib --test conformance --test errors --test principal_index --test processes \
