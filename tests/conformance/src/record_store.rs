@@ -347,17 +347,21 @@ pub async fn expired_records_are_never_returned<H: StoreHarness>(harness: &H) {
     );
 }
 
-/// `delete_expired` removes exactly the records expired at the `now` it is handed and
-/// reports how many (zero for a store that expires records natively, whose
-/// `delete_expired` has nothing to do).
+/// `delete_expired` removes exactly the records expired at the `now` it is handed (a
+/// record is expired from its deadline on, to the millisecond) and reports how many (zero
+/// for a store that expires records natively, whose `delete_expired` has nothing to do).
 pub async fn delete_expired_removes_exactly_the_expired<H: StoreHarness>(harness: &H) {
     let (store, clock) = (harness.store().await, ManualClock::starting_now());
     let now = clock.now();
+    // On a whole second, which stores keeping Flask-Session's formats (whole seconds)
+    // hold exactly.
+    let deadline_secs = now.as_unix_millis().div_euclid(1000) + 61;
+    let deadline = Timestamp::from_unix_millis(deadline_secs * 1000);
     let mut expiring = Vec::new();
     for i in 0..3 {
         let key = new_key();
         let mut record = record_with(now, json!({ "i": i }));
-        record.expires_at = now.saturating_add(MINUTE);
+        record.expires_at = deadline;
         store.create(&key, &record, now).await.unwrap();
         expiring.push(key);
     }
@@ -375,7 +379,13 @@ pub async fn delete_expired_removes_exactly_the_expired<H: StoreHarness>(harness
         0,
         "nothing has expired yet"
     );
-    clock.advance(2 * MINUTE);
+    let just_before = Timestamp::from_unix_millis(deadline.as_unix_millis() - 1);
+    assert_eq!(
+        store.delete_expired(just_before).await.unwrap(),
+        0,
+        "a millisecond before their deadline, the records are live"
+    );
+    clock.set(deadline);
     let now = clock.now();
 
     let removed = store.delete_expired(now).await.unwrap();
