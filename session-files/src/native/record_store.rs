@@ -332,7 +332,7 @@ impl Shared {
             let Some(head) = self.dir.read_head(&name, STABLE_LEN)? else {
                 continue;
             };
-            if !Head::stable_expiry(&head).is_ok_and(|expires_at| now < expires_at) {
+            if judge(&head, now) != Judged::Live {
                 candidates.push(name);
             }
         }
@@ -344,10 +344,10 @@ impl Shared {
                     let Some(head) = self.dir.read_head(name, STABLE_LEN)? else {
                         continue;
                     };
-                    let expired = match Head::stable_expiry(&head) {
-                        Ok(expires_at) if now < expires_at => continue,
-                        Ok(_) => true,
-                        Err(_) => false,
+                    let expired = match judge(&head, now) {
+                        Judged::Live => continue,
+                        Judged::Expired => true,
+                        Judged::Undecodable => false,
                     };
                     if self.dir.remove(locked, name)? {
                         if expired {
@@ -366,5 +366,23 @@ impl Shared {
             self.dir.sync()?;
         }
         Ok(swept)
+    }
+}
+
+/// What the sweep makes of a session file's header at `now`.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Judged {
+    Live,
+    Expired,
+    Undecodable,
+}
+
+/// One rule for both of the sweep's looks at a file (the listing, and again under the
+/// lock, where a save may have renewed it meanwhile): expired from its deadline on.
+fn judge(head: &[u8], now: Timestamp) -> Judged {
+    match Head::stable_expiry(head) {
+        Ok(expires_at) if now < expires_at => Judged::Live,
+        Ok(_) => Judged::Expired,
+        Err(_) => Judged::Undecodable,
     }
 }
