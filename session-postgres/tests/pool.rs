@@ -9,6 +9,7 @@ use std::time::Duration;
 use session_core::clock::{Clock as _, ManualClock};
 use session_core::store::{Record, RecordStore, SessionId, StorageKey, StoreError};
 use session_postgres::PostgresError;
+use sqlx::Connection as _;
 
 use crate::common::TestSchema;
 
@@ -68,4 +69,62 @@ async fn an_exhausted_pool_is_a_clear_unavailable_error_not_a_hang() {
         .expect("a freed connection serves again");
     assert_eq!(loaded, Some(record));
     drop(second);
+}
+
+/// A read whose pooled connection the server ended (a restart, an administrator's
+/// `pg_terminate_backend`) is tried once more on a fresh connection: the visitor never
+/// sees the dead one. (Writes are never retried: one may have committed.)
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_read_on_a_connection_the_server_ended_is_retried_on_a_fresh_one() {
+    let schema = TestSchema::new().await;
+    let app = common::pg::unique_name("sp_ended");
+    let url = format!("{}?application_name={app}", schema.url());
+    let store = common::options(&schema)
+        .connect(&url)
+        .await
+        .expect("the test server accepts the store");
+    let now = ManualClock::starting_now().now();
+    let key = StorageKey::hashed(&SessionId::generate().expect("random"));
+    let record = Record::new(now, now.saturating_add(Duration::from_secs(60)));
+    store.create(&key, &record, now).await.expect("create");
+    let mut admin = sqlx::PgConnection::connect(schema.url())
+        .await
+        .expect("an admin connection");
+
+    end_connections(&mut admin, &app).await;
+    let loaded = store.load(&key, now).await;
+    assert_eq!(loaded.expect("the load is retried"), Some(record));
+
+    end_connections(&mut admin, &app).await;
+    let listed = store.sessions_of("nobody", now).await;
+    assert!(listed.expect("the listing is retried").is_empty());
+}
+
+/// Ends every connection named `app`, and waits until the server has.
+async fn end_connections(admin: &mut sqlx::PgConnection, app: &str) {
+    let ended: Vec<bool> = sqlx::query_scalar(
+        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = $1",
+    )
+    .bind(app)
+    .fetch_all(&mut *admin)
+    .await
+    .expect("terminate");
+    assert!(!ended.is_empty(), "the store had connections to end");
+    let deadline = std::time::Instant::now() + HANG;
+    loop {
+        let left: i64 =
+            sqlx::query_scalar("SELECT count(*) FROM pg_stat_activity WHERE application_name = $1")
+                .bind(app)
+                .fetch_one(&mut *admin)
+                .await
+                .expect("count");
+        if left == 0 {
+            return;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "{left} connections never ended"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
 }
