@@ -24,8 +24,14 @@ pub(crate) struct Swept {
 }
 
 impl Swept {
+    /// Whether the sweep removed anything: then the directory is fsynced, so the removals
+    /// survive a power loss.
+    pub(crate) fn removed_any(&self) -> bool {
+        *self != Self::default()
+    }
+
     pub(crate) fn log(self) {
-        if self == Self::default() {
+        if !self.removed_any() {
             return;
         }
         let Self {

@@ -345,7 +345,7 @@ impl Shared {
             })?;
         }
         swept.temps = self.dir.remove_stale_temps(now)?;
-        if swept != Swept::default() {
+        if swept.removed_any() {
             self.dir.sync()?;
         }
         Ok(swept)

@@ -362,7 +362,7 @@ impl Shared {
         }
         swept.markers = self.sweep_index()?;
         swept.temps = self.dir.remove_stale_temps(now)?;
-        if swept != Swept::default() {
+        if swept.removed_any() {
             self.dir.sync()?;
         }
         Ok(swept)
@@ -384,5 +384,43 @@ fn judge(head: &[u8], now: Timestamp) -> Judged {
         Ok(expires_at) if now < expires_at => Judged::Live,
         Ok(_) => Judged::Expired,
         Err(_) => Judged::Undecodable,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use session_core::store::SessionId;
+
+    use super::*;
+
+    /// The sweep's report (what the cleanup task logs) counts each kind of file it removed: a
+    /// garbage file under a session name is counted undecodable, an expired session expired.
+    #[tokio::test]
+    async fn the_sweep_counts_what_it_removed() -> Result<(), Box<dyn std::error::Error>> {
+        let dir = tempfile::tempdir()?;
+        let store = FileStore::options()
+            .with_cleanup_interval(None)
+            .open(dir.path())
+            .await?;
+        let now = Timestamp::from_unix_millis(1_000_000);
+        let key = StorageKey::hashed(&SessionId::generate()?);
+        let record = Record::new(now, now.saturating_add(Duration::from_secs(60)));
+        store.create(&key, &record, now).await?;
+        let garbage = dir.path().join("ab".repeat(32));
+        std::fs::write(&garbage, b"not a session file")?;
+
+        let later = now.saturating_add(Duration::from_secs(60));
+        let swept = store
+            .run(move |shared| shared.delete_expired(later))
+            .await?;
+        assert_eq!((swept.expired, swept.undecodable), (1, 1), "{swept:?}");
+        assert!(!garbage.exists());
+        let again = store
+            .run(move |shared| shared.delete_expired(later))
+            .await?;
+        assert_eq!(again, Swept::default(), "nothing is left");
+        Ok(())
     }
 }
