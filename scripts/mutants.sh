@@ -50,7 +50,7 @@ redis)
 postgres)
     set -- -f session-postgres/src/record_store.rs "$@" --test-package session-postgres \
         -- --lib --test conformance --test errors --test principal_index --test processes \
-        --test schema --test fault ;;
+        --test schema --test fault --test pool ;;
 files-store)
     set -- -f session-files/src/native/record_store.rs "$@" --test-package session-files \
         -- --lib --test conformance --test principal_index --test processes ;;
