@@ -73,31 +73,43 @@ async fn an_exhausted_pool_is_a_clear_unavailable_error_not_a_hang() {
 
 /// A read whose pooled connection the server ended (a restart, an administrator's
 /// `pg_terminate_backend`) is tried once more on a fresh connection: the visitor never
-/// sees the dead one. (Writes are never retried: one may have committed.)
+/// sees the dead one. (Writes are never retried: one may have committed.) Each read runs
+/// on a store of its own: after one failure, the pool checks idle connections before use,
+/// and would find the next dead one before the read could.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_read_on_a_connection_the_server_ended_is_retried_on_a_fresh_one() {
     let schema = TestSchema::new().await;
-    let app = common::pg::unique_name("sp_ended");
-    let url = format!("{}?application_name={app}", schema.url());
-    let store = common::options(&schema)
-        .connect(&url)
-        .await
-        .expect("the test server accepts the store");
-    let now = ManualClock::starting_now().now();
-    let key = StorageKey::hashed(&SessionId::generate().expect("random"));
-    let record = Record::new(now, now.saturating_add(Duration::from_secs(60)));
-    store.create(&key, &record, now).await.expect("create");
     let mut admin = sqlx::PgConnection::connect(schema.url())
         .await
         .expect("an admin connection");
+    let now = ManualClock::starting_now().now();
+    let key = StorageKey::hashed(&SessionId::generate().expect("random"));
+    let record = Record::new(now, now.saturating_add(Duration::from_secs(60)));
 
+    let (store, app) = store_named(&schema).await;
+    store.create(&key, &record, now).await.expect("create");
     end_connections(&mut admin, &app).await;
     let loaded = store.load(&key, now).await;
     assert_eq!(loaded.expect("the load is retried"), Some(record));
 
+    let (store, app) = store_named(&schema).await;
+    store
+        .load(&key, now)
+        .await
+        .expect("a first read opens a connection");
     end_connections(&mut admin, &app).await;
     let listed = store.sessions_of("nobody", now).await;
     assert!(listed.expect("the listing is retried").is_empty());
+}
+
+/// A store in `schema` whose connections carry an `application_name` of their own.
+async fn store_named(schema: &TestSchema) -> (session_postgres::PostgresStore, String) {
+    let app = common::pg::unique_name("sp_ended");
+    let store = common::options(schema)
+        .connect(&format!("{}?application_name={app}", schema.url()))
+        .await
+        .expect("the test server accepts the store");
+    (store, app)
 }
 
 /// Ends every connection named `app`, and waits until the server has.
