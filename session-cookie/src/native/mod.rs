@@ -247,9 +247,10 @@ impl CookieBackend {
     fn size_limit(&self, cookie_name: &str, loaded_len: usize) -> SizeLimit {
         let codec = Arc::clone(&self.codec);
         let max_cookie_bytes = self.max_cookie_bytes;
-        let name = cookie_name.to_owned();
+        // The name's share of the length, not a copy of it: one allocation fewer per request.
+        let name_len = cookie_len(cookie_name, 0);
         Arc::new(move |record: &Record| {
-            let size = cookie_len(&name, codec.sealed_len(payload::json_len(record)));
+            let size = name_len + codec.sealed_len(payload::json_len(record));
             if size <= max_cookie_bytes || size <= loaded_len {
                 Ok(())
             } else {
