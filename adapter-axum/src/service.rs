@@ -1,11 +1,12 @@
 //! [`SessionService`]: puts a [`LazySession`] into each request and saves what the
 //! handler did.
 
+use std::borrow::Cow;
 use std::fmt;
 use std::sync::Arc;
 use std::task::{Context, Poll};
 
-use axum::body::{Body, HttpBody};
+use axum::body::{Body, Bytes, HttpBody};
 use axum::response::Response;
 use axum::BoxError;
 use http::header::{InvalidHeaderValue, COOKIE, VARY};
@@ -91,28 +92,33 @@ where
 
     fn call(&mut self, mut request: Request<ReqBody>) -> Self::Future {
         // Raw bytes: a stray non-UTF-8 byte in another cookie must not hide the session's.
-        let cookie = self.manager.find_cookie(
-            request
-                .headers()
-                .get_all(COOKIE)
-                .iter()
-                .map(HeaderValue::as_bytes),
+        let lazy = Arc::new(
+            self.manager.request_with_headers(
+                request
+                    .headers()
+                    .get_all(COOKIE)
+                    .iter()
+                    .map(HeaderValue::as_bytes),
+            ),
         );
-        let lazy = Arc::new(self.manager.request(cookie.as_deref()));
         request.extensions_mut().insert(Arc::clone(&lazy));
         // `poll_ready` readied `self.inner`; use that one and leave a fresh clone behind.
         let clone = self.inner.clone();
         let mut inner = std::mem::replace(&mut self.inner, clone);
-        let span = tracing::debug_span!("session");
         // If this future is dropped (client gone), `lazy` and the request are dropped with
         // it, and so is the session with the per-session lock it holds.
-        ResponseFuture::new(
-            async move {
-                let response = inner.call(request).await?.map(Body::new);
-                Ok(finish(&lazy, response).await)
-            }
-            .instrument(span),
-        )
+        let respond = async move {
+            let response = inner.call(request).await?.map(Body::new);
+            Ok(finish(&lazy, response).await)
+        };
+        let span = tracing::debug_span!("session");
+        if span.is_disabled() {
+            // Nobody listens: entering and leaving a disabled span on every poll still costs
+            // (much more with `tracing`'s `log` feature, which sqlx turns on).
+            ResponseFuture::new(respond)
+        } else {
+            ResponseFuture::new(respond.instrument(span))
+        }
     }
 }
 
@@ -151,12 +157,20 @@ async fn finish(lazy: &LazySession, mut response: Response) -> Response {
 
 /// Applies one header operation: translation, nothing decided here.
 fn apply(headers: &mut HeaderMap, op: HeaderOp) -> Result<(), InvalidHeaderValue> {
+    let value = |value: Cow<'static, str>| {
+        // A constant is used in place, a built value (the cookie) without a copy; both are
+        // checked, so nothing here can panic.
+        HeaderValue::from_maybe_shared(match value {
+            Cow::Borrowed(text) => Bytes::from_static(text.as_bytes()),
+            Cow::Owned(text) => Bytes::from(text),
+        })
+    };
     match op {
-        HeaderOp::Append { name, value } => {
-            headers.append(HeaderName::from_static(name), HeaderValue::try_from(value)?);
+        HeaderOp::Append { name, value: text } => {
+            headers.append(HeaderName::from_static(name), value(text)?);
         }
-        HeaderOp::Replace { name, value } => {
-            headers.insert(HeaderName::from_static(name), HeaderValue::try_from(value)?);
+        HeaderOp::Replace { name, value: text } => {
+            headers.insert(HeaderName::from_static(name), value(text)?);
         }
     }
     Ok(())

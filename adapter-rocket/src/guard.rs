@@ -137,8 +137,7 @@ impl<'r> FromRequest<'r> for Session {
         };
         let opened = request.local_cache(|| {
             let headers = request.headers().get("Cookie").map(str::as_bytes);
-            let cookie = manager.find_cookie(headers);
-            RequestSession(Some(manager.request(cookie.as_deref())))
+            RequestSession(Some(manager.request_with_headers(headers)))
         });
         let Some(lazy) = &opened.0 else {
             // The fairing looked first (a response for a request no guard had run on):

@@ -142,6 +142,33 @@ impl SessionManager {
         LazySession::new(self.clone(), cookie.map(str::to_owned))
     }
 
+    /// A request's session, loaded on first use, for the session cookie among the
+    /// request's `Cookie` header values: [`find_cookie`](Self::find_cookie) then
+    /// [`request`](Self::request), without copying the value in between.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use session_core::adapter::SessionManager;
+    /// use session_core::store::MemoryStore;
+    /// use session_core::SessionConfig;
+    ///
+    /// # tokio::runtime::Builder::new_current_thread().build()?.block_on(async {
+    /// let manager = SessionManager::new(MemoryStore::default(), SessionConfig::default())?;
+    /// let request = manager.request_with_headers([b"theme=dark; session=forged".as_slice()]);
+    /// // A cookie the server never issued opens an empty session.
+    /// assert!(request.session().await?.is_empty());
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// # })?;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn request_with_headers<'a>(
+        &self,
+        cookie_headers: impl IntoIterator<Item = &'a [u8]>,
+    ) -> LazySession {
+        LazySession::new(self.clone(), self.find_cookie(cookie_headers))
+    }
+
     /// The `Set-Cookie` for a cookie update sent at `now`, with every configured
     /// attribute; `None` for [`CookieUpdate::Unchanged`].
     pub fn set_cookie(&self, update: &CookieUpdate, now: Timestamp) -> Option<Cookie<'static>> {

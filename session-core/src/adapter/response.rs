@@ -1,6 +1,8 @@
 //! [`ResponsePlan`]: what a response must carry after its session was saved, as typed
 //! instructions an adapter copies into its framework's response.
 
+use std::borrow::Cow;
+
 use cookie::Cookie;
 
 use crate::backend::CookieUpdate;
@@ -52,15 +54,15 @@ pub enum HeaderOp {
     Append {
         /// The header name, lowercase.
         name: &'static str,
-        /// The value.
-        value: String,
+        /// The value: a constant borrowed, a built one (the cookie) owned.
+        value: Cow<'static, str>,
     },
     /// Replace every value of the header with `value`.
     Replace {
         /// The header name, lowercase.
         name: &'static str,
         /// The value.
-        value: String,
+        value: Cow<'static, str>,
     },
 }
 
@@ -83,19 +85,19 @@ impl ResponsePlan {
         if let Some(cookie) = &self.set_cookie {
             ops.push(HeaderOp::Append {
                 name: "set-cookie",
-                value: cookie.encoded().to_string(),
+                value: cookie.encoded().to_string().into(),
             });
         }
         if self.vary_cookie && !varies_on_cookie(existing_vary) {
             ops.push(HeaderOp::Append {
                 name: "vary",
-                value: "Cookie".to_owned(),
+                value: Cow::Borrowed("Cookie"),
             });
         }
         if self.no_store {
             ops.push(HeaderOp::Replace {
                 name: "cache-control",
-                value: "no-store".to_owned(),
+                value: Cow::Borrowed("no-store"),
             });
         }
         ops

@@ -192,11 +192,11 @@ fn a_response_setting_a_cookie_varies_on_it_and_is_never_cached() {
     };
     let append = |name, value: &str| HeaderOp::Append {
         name,
-        value: value.to_owned(),
+        value: value.to_owned().into(),
     };
     let no_store = HeaderOp::Replace {
         name: "cache-control",
-        value: "no-store".to_owned(),
+        value: "no-store".into(),
     };
     assert_eq!(
         plan.header_ops(["Accept"]),
