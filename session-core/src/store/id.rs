@@ -2,6 +2,7 @@
 
 use std::fmt;
 use std::str::FromStr;
+use std::sync::Arc;
 
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine as _;
@@ -129,7 +130,9 @@ pub struct RandomSourceError(getrandom::Error);
 /// ```
 #[derive(Clone, PartialEq, Eq, Hash)]
 pub struct StorageKey {
-    text: String,
+    /// Shared, not copied: a request's key is cloned into the lock map, the lock guard and
+    /// the loaded session, and a clone should cost a reference count, not an allocation.
+    text: Arc<str>,
     holds_raw_id: bool,
 }
 
@@ -137,13 +140,16 @@ impl StorageKey {
     /// The lowercase hex SHA-256 of the id: the key every store uses by default.
     pub fn hashed(id: &SessionId) -> Self {
         let digest = Sha256::digest(id.as_str().as_bytes());
-        let mut text = String::with_capacity(64);
-        for byte in digest {
-            text.push(char::from(HEX[usize::from(byte >> 4)]));
-            text.push(char::from(HEX[usize::from(byte & 0x0f)]));
+        // Into a buffer on the stack, then one allocation for the shared text: pushing
+        // `char`s onto a `String` cost as much as the hash itself.
+        let mut hex = [0_u8; 64];
+        for (pair, byte) in hex.chunks_exact_mut(2).zip(digest) {
+            pair[0] = HEX[usize::from(byte >> 4)];
+            pair[1] = HEX[usize::from(byte & 0x0f)];
         }
         Self {
-            text,
+            // Always borrowed, never lossy: every byte came from `HEX`.
+            text: Arc::from(&*String::from_utf8_lossy(&hex)),
             holds_raw_id: false,
         }
     }
@@ -155,7 +161,7 @@ impl StorageKey {
     /// records with a Flask-Session application.
     pub fn raw_for_flask_session_compat(id: &SessionId) -> Self {
         Self {
-            text: id.as_str().to_owned(),
+            text: id.as_str().into(),
             holds_raw_id: true,
         }
     }
@@ -176,7 +182,7 @@ impl StorageKey {
     pub fn parse_hashed(text: &str) -> Option<Self> {
         let hex = text.len() == 64 && text.bytes().all(|b| HEX.contains(&b));
         hex.then(|| Self {
-            text: text.to_owned(),
+            text: text.into(),
             holds_raw_id: false,
         })
     }
