@@ -9,11 +9,13 @@
 //! fails its compare-and-swap and replays, as a save racing another process always does.
 
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, PoisonError, Weak};
 use std::time::Duration;
 
 use tokio::sync::{Mutex as AsyncMutex, OwnedMutexGuard};
 
+use super::group_commit::WriteQueue;
 use crate::clock::Timestamp;
 use crate::store::{Record, StorageKey};
 
@@ -31,40 +33,62 @@ const QUEUE_ALLOWANCE: Duration = Duration::from_secs(1);
 pub(crate) struct Snapshot {
     pub(crate) record: Record,
     pub(crate) read_at: Timestamp,
+    /// `None` when the store holds this record; `Some(epoch)` when it is a view queued for
+    /// a group write in that epoch of the session's [`WriteQueue`], not stored yet.
+    pub(crate) queued_in: Option<u64>,
 }
 
 /// What the lock guards: the session as its last holder left it, if known.
 type Latest = Option<Snapshot>;
-type Entry = Weak<AsyncMutex<Latest>>;
+
+/// One session's shared state in this process: its lock, how many wait for it, and its
+/// queue of group writes.
+pub(crate) struct SessionShared {
+    latest: Arc<AsyncMutex<Latest>>,
+    waiting: AtomicUsize,
+    writes: WriteQueue,
+}
+
+type Map = Arc<Mutex<HashMap<StorageKey, Weak<SessionShared>>>>;
 
 /// The per-session locks of one process. The map only holds weak references, and the last
-/// guard of a session removes its entry, so the map is as large as the number of sessions
-/// with a request in flight.
+/// reference to a session removes its entry, so the map is as large as the number of
+/// sessions with a request in flight.
 #[derive(Default)]
 pub(crate) struct SessionLocks {
-    map: Arc<Mutex<HashMap<StorageKey, Entry>>>,
+    map: Map,
 }
 
 impl SessionLocks {
     /// Waits until no other request in this process holds `key`'s session.
     pub(crate) async fn lock(&self, key: &StorageKey) -> SessionLockGuard {
-        let lock = {
+        let session = {
             let mut map = self.map.lock().unwrap_or_else(PoisonError::into_inner);
-            match map.get(key).and_then(Weak::upgrade) {
-                Some(lock) => lock,
+            let shared = match map.get(key).and_then(Weak::upgrade) {
+                Some(shared) => shared,
                 None => {
-                    let lock = Arc::new(AsyncMutex::new(None));
-                    map.insert(key.clone(), Arc::downgrade(&lock));
-                    lock
+                    let shared = Arc::new(SessionShared {
+                        latest: Arc::new(AsyncMutex::new(None)),
+                        waiting: AtomicUsize::new(0),
+                        writes: WriteQueue::default(),
+                    });
+                    map.insert(key.clone(), Arc::downgrade(&shared));
+                    shared
                 }
+            };
+            SessionRef {
+                shared: Some(shared),
+                key: key.clone(),
+                map: Arc::clone(&self.map),
             }
         };
-        let guard = Arc::clone(&lock).lock_owned().await;
+        let guard = {
+            let _waiting = Waiting::count(&session.shared().waiting);
+            Arc::clone(&session.shared().latest).lock_owned().await
+        };
         SessionLockGuard {
             guard: Some(guard),
-            lock,
-            key: key.clone(),
-            map: Arc::clone(&self.map),
+            session,
         }
     }
 
@@ -77,12 +101,74 @@ impl SessionLocks {
     }
 }
 
+/// Counts a request among a session's waiters for as long as it waits, even when its
+/// future is dropped while waiting.
+struct Waiting<'a>(&'a AtomicUsize);
+
+impl<'a> Waiting<'a> {
+    fn count(waiting: &'a AtomicUsize) -> Self {
+        waiting.fetch_add(1, Ordering::AcqRel);
+        Self(waiting)
+    }
+}
+
+impl Drop for Waiting<'_> {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::AcqRel);
+    }
+}
+
+/// A reference to one session's shared state; the last one removes the session's entry
+/// from the map.
+pub(crate) struct SessionRef {
+    /// Always `Some` until dropped (taken in `drop`, under the map's lock).
+    shared: Option<Arc<SessionShared>>,
+    key: StorageKey,
+    map: Map,
+}
+
+impl SessionRef {
+    fn shared(&self) -> &SessionShared {
+        // Only `drop` takes it.
+        self.shared
+            .as_deref()
+            .unwrap_or_else(|| unreachable!("taken only in drop"))
+    }
+
+    /// Another reference to the same session.
+    pub(crate) fn clone_ref(&self) -> Self {
+        Self {
+            shared: self.shared.clone(),
+            key: self.key.clone(),
+            map: Arc::clone(&self.map),
+        }
+    }
+
+    /// The session's queue of group writes.
+    pub(crate) fn writes(&self) -> &WriteQueue {
+        &self.shared().writes
+    }
+}
+
+impl Drop for SessionRef {
+    fn drop(&mut self) {
+        let mut map = self.map.lock().unwrap_or_else(PoisonError::into_inner);
+        // Released under the map's lock, where upgrades happen too: when no reference is
+        // left after ours, nobody can be about to use the entry.
+        drop(self.shared.take());
+        if map
+            .get(&self.key)
+            .is_some_and(|entry| entry.strong_count() == 0)
+        {
+            map.remove(&self.key);
+        }
+    }
+}
+
 /// Holds one session's lock; dropping it lets the next request on that session in.
 pub(crate) struct SessionLockGuard {
     guard: Option<OwnedMutexGuard<Latest>>,
-    lock: Arc<AsyncMutex<Latest>>,
-    key: StorageKey,
-    map: Arc<Mutex<HashMap<StorageKey, Entry>>>,
+    session: SessionRef,
 }
 
 impl SessionLockGuard {
@@ -104,9 +190,7 @@ impl SessionLockGuard {
     /// Whether another request of this process waits for this session (so a snapshot is
     /// worth leaving it).
     pub(crate) fn contended(&self) -> bool {
-        // The holder owns two references (`lock` and the guard's own); every waiter holds
-        // at least one more.
-        Arc::strong_count(&self.lock) > 2
+        self.session.shared().waiting.load(Ordering::Acquire) > 0
     }
 
     /// Leaves `snapshot` for the next holder.
@@ -115,17 +199,16 @@ impl SessionLockGuard {
             *latest = Some(snapshot);
         }
     }
-}
 
-impl Drop for SessionLockGuard {
-    fn drop(&mut self) {
+    /// The session this guard locks.
+    pub(crate) fn session(&self) -> &SessionRef {
+        &self.session
+    }
+
+    /// Lets the next request in, keeping a reference to the session (for its write queue).
+    pub(crate) fn unlock(mut self) -> SessionRef {
         drop(self.guard.take());
-        let mut map = self.map.lock().unwrap_or_else(PoisonError::into_inner);
-        // Waiters hold strong references; when ours is the last, nobody needs the entry.
-        // Upgrades happen under the map lock, so this check cannot race with one.
-        if Arc::strong_count(&self.lock) == 1 {
-            map.remove(&self.key);
-        }
+        self.session
     }
 }
 
@@ -174,6 +257,7 @@ mod tests {
         let snapshot = Snapshot {
             record: Record::new(read_at, Timestamp::from_unix_millis(9_000)),
             read_at,
+            queued_in: None,
         };
         let mut held = locks.lock(&key).await;
         assert!(

@@ -3,6 +3,7 @@
 //! compare-and-swap retries.
 
 mod backoff;
+mod group_commit;
 mod id_cookie;
 mod index;
 mod locks;
@@ -127,16 +128,21 @@ struct Stored {
     version: u64,
     /// When what this request loaded was read from the store.
     read_at: Timestamp,
+    /// `Some(epoch)` when what this request loaded is a view the request before it queued
+    /// for a group write ([`group_commit`]), not stored yet.
+    queued_in: Option<u64>,
     lock: SessionLockGuard,
 }
 
-impl Stored {
-    /// Leaves `record`, as the store holds it since `read_at`, to a request of this process
-    /// waiting for the session, if there is one.
-    fn hand_on(&mut self, record: Record, read_at: Timestamp) {
-        if self.lock.contended() {
-            self.lock.hand_on(Snapshot { record, read_at });
-        }
+/// Leaves `record`, as the store holds it since `read_at`, to a request of this process
+/// waiting for the session, if there is one.
+fn hand_on_stored(lock: &mut SessionLockGuard, record: Record, read_at: Timestamp) {
+    if lock.contended() {
+        lock.hand_on(Snapshot {
+            record,
+            read_at,
+            queued_in: None,
+        });
     }
 }
 
@@ -238,9 +244,13 @@ impl<S: RecordStore> SessionBackend for ServerSide<S> {
         };
         let key = self.storage_key(&id);
         let mut lock = self.locks.lock(&key).await;
-        let (loaded, read_at) = match lock.take_recent(now) {
-            Some(snapshot) => (Ok(Some(snapshot.record)), snapshot.read_at),
-            None => (self.store.load(&key, now).await, now),
+        let (loaded, read_at, queued_in) = match lock.take_recent(now) {
+            Some(snapshot) => (
+                Ok(Some(snapshot.record)),
+                snapshot.read_at,
+                snapshot.queued_in,
+            ),
+            None => (self.store.load(&key, now).await, now, None),
         };
         match loaded {
             Ok(Some(record)) if is_tombstone(&record) => {
@@ -254,6 +264,7 @@ impl<S: RecordStore> SessionBackend for ServerSide<S> {
                     key,
                     version,
                     read_at,
+                    queued_in,
                     lock,
                 };
                 let key = stored.key.clone();
@@ -344,6 +355,8 @@ impl<S: RecordStore> ServerSide<S> {
             (Lifecycle::Superseded, _) => Ok(Saved::new(CookieUpdate::Unchanged)),
             (Lifecycle::Destroyed, stored) => {
                 if let Some(stored) = &stored {
+                    // No group write may land after the delete and bring the session back.
+                    group_commit::settled(stored.lock.session()).await;
                     self.store.delete(&stored.key).await?;
                 }
                 if outcome.changes.is_empty() {
@@ -352,11 +365,12 @@ impl<S: RecordStore> ServerSide<S> {
                 self.create_from_changes(&outcome.changes, config, now, stored.is_some())
                     .await
             }
-            (_, Some(mut stored)) if outcome.is_modified() => {
-                self.save_existing(&mut stored, outcome, config, now).await
+            (_, Some(stored)) if outcome.is_modified() => {
+                self.save_existing(stored, outcome, config, now).await
             }
             (_, Some(mut stored)) => Ok(Saved::new(
-                self.refresh(&mut stored, outcome.record, config, now).await,
+                self.refresh(&mut stored, outcome.record, config, now)
+                    .await?,
             )),
             (_, None) if !outcome.changes.is_empty() => {
                 self.create(outcome.record, config, now).await
@@ -392,5 +406,7 @@ fn json_size_limit(limit: usize) -> SizeLimit {
     })
 }
 
+#[cfg(test)]
+mod group_tests;
 #[cfg(test)]
 mod tests;

@@ -1,0 +1,277 @@
+//! Group commit ([`super::group_commit`]) against a store whose writes wait at a gate the
+//! test opens, so which requests share a write is decided by the test, not by timing.
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use tokio::sync::Semaphore;
+
+use super::*;
+use crate::adapter::SessionManager;
+use crate::clock::{Clock as _, ManualClock};
+use crate::store::MemoryStore;
+
+type TestResult = Result<(), Box<dyn std::error::Error>>;
+
+/// A [`MemoryStore`] whose `save`s are counted, then wait for a permit of `gate`.
+struct Gated {
+    inner: MemoryStore,
+    saves: AtomicU64,
+    gate: Semaphore,
+}
+
+#[async_trait]
+impl RecordStore for Gated {
+    async fn load(&self, key: &StorageKey, now: Timestamp) -> Result<Option<Record>, StoreError> {
+        self.inner.load(key, now).await
+    }
+    async fn create(
+        &self,
+        key: &StorageKey,
+        record: &Record,
+        now: Timestamp,
+    ) -> Result<(), StoreError> {
+        self.inner.create(key, record, now).await
+    }
+    async fn save(
+        &self,
+        key: &StorageKey,
+        record: &Record,
+        expected_version: u64,
+        now: Timestamp,
+    ) -> Result<(), StoreError> {
+        self.saves.fetch_add(1, Ordering::SeqCst);
+        let permit = self
+            .gate
+            .acquire()
+            .await
+            .map_err(|error| StoreError::Backend(Box::new(error)))?;
+        permit.forget();
+        self.inner.save(key, record, expected_version, now).await
+    }
+    async fn change_key(
+        &self,
+        old: &StorageKey,
+        new: &StorageKey,
+        record: &Record,
+        expected_version: u64,
+        now: Timestamp,
+    ) -> Result<(), StoreError> {
+        self.inner
+            .change_key(old, new, record, expected_version, now)
+            .await
+    }
+    async fn delete(&self, key: &StorageKey) -> Result<(), StoreError> {
+        self.inner.delete(key).await
+    }
+    async fn touch(
+        &self,
+        key: &StorageKey,
+        now: Timestamp,
+        expires_at: Timestamp,
+    ) -> Result<(), StoreError> {
+        self.inner.touch(key, now, expires_at).await
+    }
+    async fn delete_expired(&self, now: Timestamp) -> Result<u64, StoreError> {
+        self.inner.delete_expired(now).await
+    }
+}
+
+struct Setup {
+    manager: SessionManager,
+    store: Arc<Gated>,
+    clock: ManualClock,
+    cookie: String,
+}
+
+/// A session holding `counter = 0`, stored through a gated store.
+async fn setup() -> Result<Setup, Box<dyn std::error::Error>> {
+    let store = Arc::new(Gated {
+        inner: MemoryStore::default(),
+        saves: AtomicU64::new(0),
+        gate: Semaphore::new(0),
+    });
+    let clock = ManualClock::starting_now();
+    let manager = SessionManager::new(
+        ServerSide::from_arc(Arc::clone(&store)),
+        SessionConfig::default(),
+    )?
+    .with_clock(clock.clone());
+    let create = manager.request(None);
+    create.session().await?.insert("counter", 0)?;
+    let cookie = create
+        .finish()
+        .await?
+        .and_then(|plan| plan.cookie_value().map(str::to_owned))
+        .ok_or("stored")?;
+    Ok(Setup {
+        manager,
+        store,
+        clock,
+        cookie,
+    })
+}
+
+/// A request incrementing the counter and answering the value it committed, in a task.
+fn increment(setup: &Setup) -> tokio::task::JoinHandle<Result<u64, SessionError>> {
+    let request = setup.manager.request(Some(&setup.cookie));
+    tokio::spawn(async move {
+        let session = request.session().await?;
+        let n = session
+            .update_committed("counter", |n: Option<u64>| n.unwrap_or(0) + 1)
+            .await?;
+        drop(session);
+        request.finish().await?;
+        Ok(n)
+    })
+}
+
+/// Lets every task run until it waits (the test runtime has one thread, run in order).
+async fn settle() {
+    for _ in 0..64 {
+        tokio::task::yield_now().await;
+    }
+}
+
+async fn counter(setup: &Setup) -> Result<Option<u64>, Box<dyn std::error::Error>> {
+    let key = StorageKey::hashed(&SessionId::parse(&setup.cookie)?);
+    let record = setup.store.inner.load(&key, setup.clock.now()).await?;
+    Ok(record.and_then(|record| record.data.get("counter").and_then(|n| n.as_u64())))
+}
+
+#[tokio::test]
+async fn writes_queued_behind_one_in_flight_are_stored_together() -> TestResult {
+    let setup = setup().await?;
+    let requests: Vec<_> = (0..6).map(|_| increment(&setup)).collect();
+    settle().await;
+    // The first writer was alone when it saved, so it holds the session through its
+    // write; the other five wait for the lock.
+    assert_eq!(setup.store.saves.load(Ordering::SeqCst), 1);
+    setup.store.gate.add_permits(1);
+    settle().await;
+    // The second writer had company: it queued its write and let the others in, each
+    // building on the view before it; their four writes wait behind its one.
+    assert_eq!(setup.store.saves.load(Ordering::SeqCst), 2);
+    setup.store.gate.add_permits(1);
+    settle().await;
+    assert_eq!(
+        setup.store.saves.load(Ordering::SeqCst),
+        3,
+        "one write for four"
+    );
+    setup.store.gate.add_permits(1);
+    settle().await;
+    assert!(
+        requests.iter().all(|request| request.is_finished()),
+        "three writes did it all"
+    );
+    let mut answers = Vec::new();
+    for request in requests {
+        answers.push(request.await??);
+    }
+    // Each request answers its own committed value, and nothing was lost.
+    assert_eq!(answers, [1, 2, 3, 4, 5, 6]);
+    assert_eq!(counter(&setup).await?, Some(6));
+    assert_eq!(setup.store.saves.load(Ordering::SeqCst), 3);
+    Ok(())
+}
+
+#[tokio::test]
+async fn a_group_write_that_loses_to_another_process_replays_every_member() -> TestResult {
+    let setup = setup().await?;
+    let requests: Vec<_> = (0..4).map(|_| increment(&setup)).collect();
+    settle().await;
+    setup.store.gate.add_permits(1);
+    settle().await;
+    // The second writer's group write waits at the gate, two views queued behind it.
+    // Another process writes meanwhile.
+    let key = StorageKey::hashed(&SessionId::parse(&setup.cookie)?);
+    let now = setup.clock.now();
+    let mut record = setup.store.inner.load(&key, now).await?.ok_or("stored")?;
+    assert_eq!(record.data.get("counter"), Some(&serde_json::json!(1)));
+    record.data.insert("counter".into(), serde_json::json!(101));
+    record.version += 1;
+    setup
+        .store
+        .inner
+        .save(&key, &record, record.version - 1, now)
+        .await?;
+    // The group write fails its compare-and-swap; each of its members reloads and
+    // replays its own increment, one write each.
+    setup.store.gate.add_permits(16);
+    settle().await;
+    assert!(requests.iter().all(|request| request.is_finished()));
+    let mut answers = Vec::new();
+    for request in requests {
+        answers.push(request.await??);
+    }
+    answers.sort_unstable();
+    assert_eq!(answers, [1, 102, 103, 104]);
+    assert_eq!(counter(&setup).await?, Some(104));
+    Ok(())
+}
+
+/// A request reading the counter, in a task.
+fn read(setup: &Setup) -> tokio::task::JoinHandle<Result<Option<u64>, SessionError>> {
+    let request = setup.manager.request(Some(&setup.cookie));
+    tokio::spawn(async move {
+        let session = request.session().await?;
+        let n = session.get::<u64>("counter")?;
+        drop(session);
+        request.finish().await?;
+        Ok(n)
+    })
+}
+
+#[tokio::test]
+async fn a_reader_of_a_queued_view_answers_once_it_is_stored_and_never_if_it_is_not() -> TestResult
+{
+    let setup = setup().await?;
+    // A writer alone, then a second writer with a reader behind it.
+    let first = increment(&setup);
+    settle().await;
+    let second = increment(&setup);
+    let reader = read(&setup);
+    settle().await;
+    setup.store.gate.add_permits(1);
+    settle().await;
+    // The second writer's view (2) is queued, not stored: the reader, built on it, waits.
+    assert!(!reader.is_finished());
+    setup.store.gate.add_permits(1);
+    settle().await;
+    assert!(reader.is_finished() && second.is_finished());
+    assert_eq!(reader.await??, Some(2));
+    assert_eq!((first.await??, second.await??), (1, 2));
+
+    // The same, but the queued view is never stored: the reader fails instead of
+    // answering with it.
+    let third = increment(&setup);
+    settle().await;
+    let fourth = increment(&setup);
+    let reader = read(&setup);
+    settle().await;
+    setup.store.gate.add_permits(1);
+    settle().await;
+    let key = StorageKey::hashed(&SessionId::parse(&setup.cookie)?);
+    let now = setup.clock.now();
+    let mut record = setup.store.inner.load(&key, now).await?.ok_or("stored")?;
+    record.version += 1;
+    setup
+        .store
+        .inner
+        .save(&key, &record, record.version - 1, now)
+        .await?;
+    setup.store.gate.add_permits(16);
+    settle().await;
+    assert!(reader.is_finished() && fourth.is_finished());
+    assert!(matches!(
+        reader.await?,
+        Err(SessionError::Conflict { attempts: 1 })
+    ));
+    let mut answers = [third.await??, fourth.await??];
+    answers.sort_unstable();
+    assert_eq!(answers, [3, 4], "the writers replayed: nothing lost");
+    assert_eq!(counter(&setup).await?, Some(4));
+    Ok(())
+}
