@@ -79,6 +79,14 @@ pub enum KeyScheme {
 ///   compare-and-swap and a conflict replays this request's writes (including `update`
 ///   closures) on the latest record, after a short jittered pause (up to 16 ms) so
 ///   competing processes fall out of lockstep.
+/// - **Group commit**: a write other requests wait for does not hold the session through
+///   its round trip to the store. It is queued, and the next request builds on it at once;
+///   the writes queued behind one in flight are stored together, in one compare-and-swap,
+///   and each request answers its own committed value. A queued view is never stored over
+///   changes it lacks, a failed group write makes each of its requests replay alone, and a
+///   request that only read a view that is never stored fails with
+///   [`SessionError::Conflict`] rather than answer with it. A session many requests write
+///   at once is written once per round trip, not once per request.
 ///
 /// # Examples
 ///
