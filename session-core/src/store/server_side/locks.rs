@@ -13,7 +13,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, PoisonError, Weak};
 use std::time::Duration;
 
-use tokio::sync::{Mutex as AsyncMutex, OwnedMutexGuard};
+use tokio::sync::Semaphore;
 
 use super::group_commit::WriteQueue;
 use crate::clock::Timestamp;
@@ -41,10 +41,15 @@ pub(crate) struct Snapshot {
 /// What the lock guards: the session as its last holder left it, if known.
 type Latest = Option<Snapshot>;
 
-/// One session's shared state in this process: its lock, how many wait for it, and its
-/// queue of group writes.
+/// One session's shared state in this process: its lock, what the last holder left, how
+/// many wait, and its queue of group writes.
 pub(crate) struct SessionShared {
-    latest: Arc<AsyncMutex<Latest>>,
+    /// The lock: one permit, taken by the holder and given back when its guard drops. A
+    /// semaphore rather than an async mutex, so the lock, the snapshot and the queue are
+    /// one allocation per busy session instead of two.
+    permit: Semaphore,
+    /// Read and written only by the permit's holder, so never contended.
+    latest: Mutex<Latest>,
     waiting: AtomicUsize,
     writes: WriteQueue,
 }
@@ -68,7 +73,8 @@ impl SessionLocks {
                 Some(shared) => shared,
                 None => {
                     let shared = Arc::new(SessionShared {
-                        latest: Arc::new(AsyncMutex::new(None)),
+                        permit: Semaphore::new(1),
+                        latest: Mutex::new(None),
                         waiting: AtomicUsize::new(0),
                         writes: WriteQueue::default(),
                     });
@@ -82,12 +88,16 @@ impl SessionLocks {
                 map: Arc::clone(&self.map),
             }
         };
-        let guard = {
+        {
             let _waiting = Waiting::count(&session.shared().waiting);
-            Arc::clone(&session.shared().latest).lock_owned().await
-        };
+            // The semaphore is never closed, so acquiring only ever waits; the permit is
+            // given back by the guard's `drop`.
+            if let Ok(permit) = session.shared().permit.acquire().await {
+                permit.forget();
+            }
+        }
         SessionLockGuard {
-            guard: Some(guard),
+            held: true,
             session,
         }
     }
@@ -167,18 +177,27 @@ impl Drop for SessionRef {
 
 /// Holds one session's lock; dropping it lets the next request on that session in.
 pub(crate) struct SessionLockGuard {
-    guard: Option<OwnedMutexGuard<Latest>>,
+    held: bool,
     session: SessionRef,
 }
 
 impl SessionLockGuard {
+    fn latest(&self) -> std::sync::MutexGuard<'_, Latest> {
+        // Only the holder touches it, one assignment at a time: poisoning is ignored.
+        self.session
+            .shared()
+            .latest
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+    }
+
     /// Takes what the previous holder left, if it is recent: taken less than
     /// [`HANDOFF_WINDOW`] before `now`, the time the waiting request arrived. A snapshot
     /// taken after that (while it waited) is fresher still, up to [`QUEUE_ALLOWANCE`]: one
     /// further ahead comes from a clock that stepped back, and is not trusted. An old
     /// snapshot is dropped all the same.
     pub(crate) fn take_recent(&mut self, now: Timestamp) -> Option<Snapshot> {
-        let latest = self.guard.as_deref_mut()?.take()?;
+        let latest = self.latest().take()?;
         let young = if latest.read_at <= now {
             now.duration_since(latest.read_at) < HANDOFF_WINDOW
         } else {
@@ -195,9 +214,7 @@ impl SessionLockGuard {
 
     /// Leaves `snapshot` for the next holder.
     pub(crate) fn hand_on(&mut self, snapshot: Snapshot) {
-        if let Some(latest) = self.guard.as_deref_mut() {
-            *latest = Some(snapshot);
-        }
+        *self.latest() = Some(snapshot);
     }
 
     /// The session this guard locks.
@@ -207,8 +224,20 @@ impl SessionLockGuard {
 
     /// Lets the next request in, keeping a reference to the session (for its write queue).
     pub(crate) fn unlock(mut self) -> SessionRef {
-        drop(self.guard.take());
-        self.session
+        self.release();
+        self.session.clone_ref()
+    }
+
+    fn release(&mut self) {
+        if std::mem::take(&mut self.held) {
+            self.session.shared().permit.add_permits(1);
+        }
+    }
+}
+
+impl Drop for SessionLockGuard {
+    fn drop(&mut self) {
+        self.release();
     }
 }
 
