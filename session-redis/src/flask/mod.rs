@@ -213,7 +213,7 @@ impl RecordStore for FlaskSessionStore {
         // this store cannot decode: the namespace is Flask's too (see the type's docs).
         let reply: redis::Value = self.eval(&LOAD, &[&redis_key], now, &[]).await?;
         let reply: Option<(Vec<u8>, i64)> =
-            redis::from_redis_value(&reply).map_err(DecodeError::Reply)?;
+            redis::from_owned_redis_value(reply).map_err(DecodeError::Reply)?;
         let Some((bytes, at)) = reply else {
             return Ok(None);
         };

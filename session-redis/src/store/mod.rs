@@ -220,8 +220,9 @@ impl RecordStore for RedisStore {
             }
             reply => reply?,
         };
+        // Owned: the replied bytes move into the fields instead of being copied.
         let fields: Vec<Option<Vec<u8>>> =
-            redis::from_redis_value(&reply).map_err(DecodeError::Reply)?;
+            redis::from_owned_redis_value(reply).map_err(DecodeError::Reply)?;
         let record = codec::decode(fields)?;
         // Redis drops the key at its deadline by its own clock; this catches the instant in
         // between, and a Redis clock that lags the caller's.
