@@ -163,14 +163,12 @@ impl SessionRef {
 impl Drop for SessionRef {
     fn drop(&mut self) {
         let mut map = self.map.lock().unwrap_or_else(PoisonError::into_inner);
-        // Released under the map's lock, where upgrades happen too: when no reference is
-        // left after ours, nobody can be about to use the entry.
-        drop(self.shared.take());
-        if map
-            .get(&self.key)
-            .is_some_and(|entry| entry.strong_count() == 0)
-        {
-            map.remove(&self.key);
+        // Every reference is dropped here, under the map's lock, where upgrades happen
+        // too: when ours is the only one left, nobody can be about to use the entry.
+        if let Some(shared) = self.shared.take() {
+            if Arc::strong_count(&shared) == 1 {
+                map.remove(&self.key);
+            }
         }
     }
 }
