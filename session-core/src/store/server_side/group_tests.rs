@@ -134,6 +134,20 @@ async fn settle() {
     }
 }
 
+/// Another process's write, past the gate: the next version, with `counter` set if given.
+async fn write_elsewhere(setup: &Setup, counter: Option<u64>) -> TestResult {
+    let key = StorageKey::hashed(&SessionId::parse(&setup.cookie)?);
+    let now = setup.clock.now();
+    let mut record = setup.store.inner.load(&key, now).await?.ok_or("stored")?;
+    if let Some(n) = counter {
+        record.data.insert("counter".into(), serde_json::json!(n));
+    }
+    record.version += 1;
+    let expected = record.version - 1;
+    setup.store.inner.save(&key, &record, expected, now).await?;
+    Ok(())
+}
+
 async fn counter(setup: &Setup) -> Result<Option<u64>, Box<dyn std::error::Error>> {
     let key = StorageKey::hashed(&SessionId::parse(&setup.cookie)?);
     let record = setup.store.inner.load(&key, setup.clock.now()).await?;
@@ -186,17 +200,8 @@ async fn a_group_write_that_loses_to_another_process_replays_every_member() -> T
     settle().await;
     // The second writer's group write waits at the gate, two views queued behind it.
     // Another process writes meanwhile.
-    let key = StorageKey::hashed(&SessionId::parse(&setup.cookie)?);
-    let now = setup.clock.now();
-    let mut record = setup.store.inner.load(&key, now).await?.ok_or("stored")?;
-    assert_eq!(record.data.get("counter"), Some(&serde_json::json!(1)));
-    record.data.insert("counter".into(), serde_json::json!(101));
-    record.version += 1;
-    setup
-        .store
-        .inner
-        .save(&key, &record, record.version - 1, now)
-        .await?;
+    assert_eq!(counter(&setup).await?, Some(1));
+    write_elsewhere(&setup, Some(101)).await?;
     // The group write fails its compare-and-swap; each of its members reloads and
     // replays its own increment, one write each.
     setup.store.gate.add_permits(16);
@@ -253,15 +258,7 @@ async fn a_reader_of_a_queued_view_answers_once_it_is_stored_and_never_if_it_is_
     settle().await;
     setup.store.gate.add_permits(1);
     settle().await;
-    let key = StorageKey::hashed(&SessionId::parse(&setup.cookie)?);
-    let now = setup.clock.now();
-    let mut record = setup.store.inner.load(&key, now).await?.ok_or("stored")?;
-    record.version += 1;
-    setup
-        .store
-        .inner
-        .save(&key, &record, record.version - 1, now)
-        .await?;
+    write_elsewhere(&setup, None).await?;
     setup.store.gate.add_permits(16);
     settle().await;
     assert!(reader.is_finished() && fourth.is_finished());
