@@ -84,6 +84,13 @@ impl WriteQueue {
         // Every critical section leaves the state whole: poisoning is ignored.
         self.state.lock().unwrap_or_else(PoisonError::into_inner)
     }
+
+    /// Whether views of `epoch` are still on their way to the store (a write of that
+    /// epoch is in flight).
+    pub(crate) fn pending_in(&self, epoch: u64) -> bool {
+        let state = self.lock();
+        state.in_flight && state.epoch == epoch
+    }
 }
 
 /// Queues `record`, a view built on version `record.version - 1`: from a view of epoch

@@ -14,9 +14,11 @@ use crate::store::MemoryStore;
 
 type TestResult = Result<(), Box<dyn std::error::Error>>;
 
-/// A [`MemoryStore`] whose `save`s are counted, then wait for a permit of `gate`.
+/// A [`MemoryStore`] whose `load`s are counted, and whose `save`s are counted, then wait
+/// for a permit of `gate`.
 struct Gated {
     inner: MemoryStore,
+    loads: AtomicU64,
     saves: AtomicU64,
     gate: Semaphore,
 }
@@ -24,6 +26,7 @@ struct Gated {
 #[async_trait]
 impl RecordStore for Gated {
     async fn load(&self, key: &StorageKey, now: Timestamp) -> Result<Option<Record>, StoreError> {
+        self.loads.fetch_add(1, Ordering::SeqCst);
         self.inner.load(key, now).await
     }
     async fn create(
@@ -89,6 +92,7 @@ struct Setup {
 async fn setup() -> Result<Setup, Box<dyn std::error::Error>> {
     let store = Arc::new(Gated {
         inner: MemoryStore::default(),
+        loads: AtomicU64::new(0),
         saves: AtomicU64::new(0),
         gate: Semaphore::new(0),
     });
@@ -269,6 +273,35 @@ async fn a_reader_of_a_queued_view_answers_once_it_is_stored_and_never_if_it_is_
     let mut answers = [third.await??, fourth.await??];
     answers.sort_unstable();
     assert_eq!(answers, [3, 4], "the writers replayed: nothing lost");
+    assert_eq!(counter(&setup).await?, Some(4));
+    Ok(())
+}
+
+#[tokio::test]
+async fn a_view_queued_behind_a_slow_write_is_taken_however_old() -> TestResult {
+    let setup = setup().await?;
+    let first = increment(&setup);
+    settle().await;
+    let (second, third) = (increment(&setup), increment(&setup));
+    settle().await;
+    setup.store.gate.add_permits(1);
+    settle().await;
+    // The second writer's write is in flight, the third's view queued behind it; the store
+    // is slow, and a fourth request arrives later than the hand-off window.
+    setup.clock.advance(locks::HANDOFF_WINDOW * 2);
+    let loads = setup.store.loads.load(Ordering::SeqCst);
+    let fourth = increment(&setup);
+    settle().await;
+    // It built on the queued view instead of loading what the store still held.
+    assert_eq!(setup.store.loads.load(Ordering::SeqCst), loads);
+    setup.store.gate.add_permits(2);
+    settle().await;
+    assert!(
+        fourth.is_finished(),
+        "joined the batch: no conflict, no retry"
+    );
+    let answers = [first.await??, second.await??, third.await??, fourth.await??];
+    assert_eq!(answers, [1, 2, 3, 4]);
     assert_eq!(counter(&setup).await?, Some(4));
     Ok(())
 }

@@ -193,7 +193,8 @@ impl SessionLockGuard {
     /// [`HANDOFF_WINDOW`] before `now`, the time the waiting request arrived. A snapshot
     /// taken after that (while it waited) is fresher still, up to [`QUEUE_ALLOWANCE`]: one
     /// further ahead comes from a clock that stepped back, and is not trusted. An old
-    /// snapshot is dropped all the same.
+    /// snapshot is dropped all the same, except a view still queued for a group write in
+    /// flight: the store does not hold it yet, so a load could only be older.
     pub(crate) fn take_recent(&mut self, now: Timestamp) -> Option<Snapshot> {
         let latest = self.latest().take()?;
         let young = if latest.read_at <= now {
@@ -201,7 +202,10 @@ impl SessionLockGuard {
         } else {
             latest.read_at.duration_since(now) <= QUEUE_ALLOWANCE
         };
-        young.then_some(latest)
+        let pending = latest
+            .queued_in
+            .is_some_and(|epoch| self.session.writes().pending_in(epoch));
+        (young || pending).then_some(latest)
     }
 
     /// Whether another request of this process waits for this session (so a snapshot is
