@@ -408,6 +408,45 @@ pub async fn concurrent_updates<H: BackendHarness>(harness: &H) {
     }
 }
 
+/// Concurrent `update_committed`s on one session, split over two processes: on merging
+/// backends each request answers its own committed value, so together they answer exactly
+/// 1 to n, and the session ends at n (however the backend batches or replays the writes).
+/// A client-side backend declares it cannot merge: each answers the one write it made.
+pub async fn committed_answers_are_each_requests_own<H: BackendHarness>(harness: &H) {
+    const REQUESTS: u64 = 40;
+    let first = Arc::new(harness.backend().await);
+    let second = Arc::new(harness.second_process(&first).await);
+    let clock = ManualClock::starting_now();
+    let first_manager = manager(&first, harness.config(), &clock);
+    let second_manager = manager(&second, harness.config(), &clock);
+    let cookie = new_session(&first_manager, "counter", json!(0)).await;
+    let mut answers = crate::concurrent::increment_committed_concurrently(
+        &first_manager,
+        &second_manager,
+        &cookie,
+        REQUESTS as usize,
+    )
+    .await;
+    answers.sort_unstable();
+    if first.capabilities().merges_concurrent_writes {
+        assert_eq!(
+            answers,
+            (1..=REQUESTS).collect::<Vec<_>>(),
+            "each request answers its own committed value"
+        );
+        let counter = read(&first_manager, &cookie, |session| {
+            session.get::<u64>("counter").unwrap()
+        })
+        .await;
+        assert_eq!(counter, Some(REQUESTS), "every committed update must count");
+    } else {
+        assert!(
+            answers.iter().all(|&answer| answer == 1),
+            "declared last-write-wins: each request holds only its own write, {answers:?}"
+        );
+    }
+}
+
 /// `n` characters of a fixed pseudo-random alphanumeric stream: a value that grows by one
 /// byte of JSON per character and that compression (Flask cookies) cannot shrink to nothing.
 fn filler(n: usize) -> String {

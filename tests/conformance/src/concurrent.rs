@@ -40,3 +40,38 @@ pub(crate) async fn increment_concurrently(
     }
     updates
 }
+
+/// Runs `requests` concurrent requests on the session `cookie` names, alternating between
+/// `first` and `second`, each incrementing `counter` with `update_committed`. Returns what
+/// each answered, in request order; any error fails the check.
+pub(crate) async fn increment_committed_concurrently(
+    first: &SessionManager,
+    second: &SessionManager,
+    cookie: &str,
+    requests: usize,
+) -> Vec<u64> {
+    let mut tasks = Vec::with_capacity(requests);
+    for i in 0..requests {
+        let manager = if i % 2 == 0 { first } else { second }.clone();
+        let cookie = cookie.to_owned();
+        tasks.push(tokio::spawn(async move {
+            let request = manager.request(Some(&cookie));
+            let session = request.session().await?;
+            let answer = session
+                .update_committed("counter", |n: Option<u64>| n.unwrap_or(0) + 1)
+                .await?;
+            drop(session);
+            request.finish().await?;
+            Ok::<_, SessionError>(answer)
+        }));
+    }
+    let mut answers = Vec::with_capacity(requests);
+    for (i, task) in tasks.into_iter().enumerate() {
+        answers.push(
+            task.await
+                .unwrap()
+                .unwrap_or_else(|error| panic!("concurrent request {i} failed: {error}")),
+        );
+    }
+    answers
+}

@@ -51,6 +51,7 @@ macro_rules! backend_tests {
             idle_timeout_expires_idle_sessions,
             absolute_timeout_ends_active_sessions,
             concurrent_updates,
+            committed_answers_are_each_requests_own,
             oversized_writes_are_refused,
         ]);
         $crate::__checks!($harness, index: [
