@@ -1,8 +1,10 @@
 //! Many requests on one session at once, split over two "processes".
 
+use std::future::Future;
+
 use session_core::adapter::SessionManager;
 use session_core::backend::CookieUpdate;
-use session_core::SessionError;
+use session_core::{Session, SessionError};
 
 /// Runs `requests` concurrent requests on the session `cookie` names, alternating between
 /// `first` and `second` (managers of two processes sharing storage). Each increments
@@ -15,30 +17,20 @@ pub(crate) async fn increment_concurrently(
     requests: usize,
     insert_own_key: bool,
 ) -> Vec<CookieUpdate> {
-    let mut tasks = Vec::with_capacity(requests);
-    for i in 0..requests {
-        let manager = if i % 2 == 0 { first } else { second }.clone();
-        let cookie = cookie.to_owned();
-        tasks.push(tokio::spawn(async move {
-            let request = manager.request(Some(&cookie));
-            let session = request.session().await?;
+    let done = on_both(
+        first,
+        second,
+        cookie,
+        requests,
+        move |i, session| async move {
             session.update("counter", |n: Option<u64>| n.unwrap_or(0) + 1)?;
             if insert_own_key {
                 session.insert(format!("key {i}"), i)?;
             }
-            let plan = request.finish().await?;
-            Ok::<_, SessionError>(plan.map(|plan| plan.cookie))
-        }));
-    }
-    let mut updates = Vec::with_capacity(requests);
-    for (i, task) in tasks.into_iter().enumerate() {
-        let update = task
-            .await
-            .unwrap()
-            .unwrap_or_else(|error| panic!("concurrent request {i} failed: {error}"));
-        updates.push(update.expect("a loaded session has a response plan"));
-    }
-    updates
+            Ok(())
+        },
+    );
+    done.await.into_iter().map(|((), update)| update).collect()
 }
 
 /// Runs `requests` concurrent requests on the session `cookie` names, alternating between
@@ -50,28 +42,51 @@ pub(crate) async fn increment_committed_concurrently(
     cookie: &str,
     requests: usize,
 ) -> Vec<u64> {
+    let done = on_both(first, second, cookie, requests, |_, session| async move {
+        session
+            .update_committed("counter", |n: Option<u64>| n.unwrap_or(0) + 1)
+            .await
+    });
+    done.await.into_iter().map(|(answer, _)| answer).collect()
+}
+
+/// Runs `requests` requests at once on the session `cookie` names, alternating between
+/// `first` and `second`: each opens the session, hands it to `body` (with its index) and
+/// finishes. Returns each one's answer and cookie update, in request order.
+async fn on_both<T, F, Fut>(
+    first: &SessionManager,
+    second: &SessionManager,
+    cookie: &str,
+    requests: usize,
+    body: F,
+) -> Vec<(T, CookieUpdate)>
+where
+    T: Send + 'static,
+    F: Fn(usize, Session) -> Fut + Clone + Send + Sync + 'static,
+    Fut: Future<Output = Result<T, SessionError>> + Send,
+{
     let mut tasks = Vec::with_capacity(requests);
     for i in 0..requests {
         let manager = if i % 2 == 0 { first } else { second }.clone();
-        let cookie = cookie.to_owned();
+        let (cookie, body) = (cookie.to_owned(), body.clone());
         tasks.push(tokio::spawn(async move {
             let request = manager.request(Some(&cookie));
             let session = request.session().await?;
-            let answer = session
-                .update_committed("counter", |n: Option<u64>| n.unwrap_or(0) + 1)
-                .await?;
-            drop(session);
-            request.finish().await?;
-            Ok::<_, SessionError>(answer)
+            let answer = body(i, session).await?;
+            let plan = request.finish().await?;
+            Ok::<_, SessionError>((answer, plan.map(|plan| plan.cookie)))
         }));
     }
-    let mut answers = Vec::with_capacity(requests);
+    let mut done = Vec::with_capacity(requests);
     for (i, task) in tasks.into_iter().enumerate() {
-        answers.push(
-            task.await
-                .unwrap()
-                .unwrap_or_else(|error| panic!("concurrent request {i} failed: {error}")),
-        );
+        let (answer, update) = task
+            .await
+            .unwrap()
+            .unwrap_or_else(|error| panic!("concurrent request {i} failed: {error}"));
+        done.push((
+            answer,
+            update.expect("a loaded session has a response plan"),
+        ));
     }
-    answers
+    done
 }
