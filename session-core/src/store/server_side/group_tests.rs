@@ -1,12 +1,10 @@
 //! Group commit ([`super::group_commit`]) against a store whose writes wait at a gate the
 //! test opens, so which requests share a write is decided by the test, not by timing.
 
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::Ordering;
 use std::sync::Arc;
 
-use async_trait::async_trait;
-use tokio::sync::Semaphore;
-
+use super::test_store::Hooked;
 use super::*;
 use crate::adapter::SessionManager;
 use crate::clock::{Clock as _, ManualClock};
@@ -14,71 +12,11 @@ use crate::store::MemoryStore;
 
 type TestResult = Result<(), Box<dyn std::error::Error>>;
 
-/// A [`MemoryStore`] whose `load`s are counted, and whose `save`s are counted, then wait
-/// for a permit of `gate`.
-struct Gated {
-    inner: MemoryStore,
-    loads: AtomicU64,
-    saves: AtomicU64,
-    gate: Semaphore,
-}
+/// Loads counted, saves waiting at a gate the test opens.
+type Gated = Hooked<fn() -> Option<StoreError>>;
 
-#[async_trait]
-impl RecordStore for Gated {
-    async fn load(&self, key: &StorageKey, now: Timestamp) -> Result<Option<Record>, StoreError> {
-        self.loads.fetch_add(1, Ordering::SeqCst);
-        self.inner.load(key, now).await
-    }
-    async fn create(
-        &self,
-        key: &StorageKey,
-        record: &Record,
-        now: Timestamp,
-    ) -> Result<(), StoreError> {
-        self.inner.create(key, record, now).await
-    }
-    async fn save(
-        &self,
-        key: &StorageKey,
-        record: &Record,
-        expected_version: u64,
-        now: Timestamp,
-    ) -> Result<(), StoreError> {
-        self.saves.fetch_add(1, Ordering::SeqCst);
-        let permit = self
-            .gate
-            .acquire()
-            .await
-            .map_err(|error| StoreError::Backend(Box::new(error)))?;
-        permit.forget();
-        self.inner.save(key, record, expected_version, now).await
-    }
-    async fn change_key(
-        &self,
-        old: &StorageKey,
-        new: &StorageKey,
-        record: &Record,
-        expected_version: u64,
-        now: Timestamp,
-    ) -> Result<(), StoreError> {
-        self.inner
-            .change_key(old, new, record, expected_version, now)
-            .await
-    }
-    async fn delete(&self, key: &StorageKey) -> Result<(), StoreError> {
-        self.inner.delete(key).await
-    }
-    async fn touch(
-        &self,
-        key: &StorageKey,
-        now: Timestamp,
-        expires_at: Timestamp,
-    ) -> Result<(), StoreError> {
-        self.inner.touch(key, now, expires_at).await
-    }
-    async fn delete_expired(&self, now: Timestamp) -> Result<u64, StoreError> {
-        self.inner.delete_expired(now).await
-    }
+fn never_fails() -> Option<StoreError> {
+    None
 }
 
 struct Setup {
@@ -90,12 +28,8 @@ struct Setup {
 
 /// A session holding `counter = 0`, stored through a gated store.
 async fn setup() -> Result<Setup, Box<dyn std::error::Error>> {
-    let store = Arc::new(Gated {
-        inner: MemoryStore::default(),
-        loads: AtomicU64::new(0),
-        saves: AtomicU64::new(0),
-        gate: Semaphore::new(0),
-    });
+    let store: Arc<Gated> =
+        Arc::new(Hooked::on(MemoryStore::default(), never_fails as fn() -> _).gated());
     let clock = ManualClock::starting_now();
     let manager = SessionManager::new(
         ServerSide::from_arc(Arc::clone(&store)),
@@ -166,19 +100,19 @@ async fn writes_queued_behind_one_in_flight_are_stored_together() -> TestResult 
     // The first writer was alone when it saved, so it holds the session through its
     // write; the other five wait for the lock.
     assert_eq!(setup.store.saves.load(Ordering::SeqCst), 1);
-    setup.store.gate.add_permits(1);
+    setup.store.open_gate(1);
     settle().await;
     // The second writer had company: it queued its write and let the others in, each
     // building on the view before it; their four writes wait behind its one.
     assert_eq!(setup.store.saves.load(Ordering::SeqCst), 2);
-    setup.store.gate.add_permits(1);
+    setup.store.open_gate(1);
     settle().await;
     assert_eq!(
         setup.store.saves.load(Ordering::SeqCst),
         3,
         "one write for four"
     );
-    setup.store.gate.add_permits(1);
+    setup.store.open_gate(1);
     settle().await;
     assert!(
         requests.iter().all(|request| request.is_finished()),
@@ -200,7 +134,7 @@ async fn a_group_write_that_loses_to_another_process_replays_every_member() -> T
     let setup = setup().await?;
     let requests: Vec<_> = (0..4).map(|_| increment(&setup)).collect();
     settle().await;
-    setup.store.gate.add_permits(1);
+    setup.store.open_gate(1);
     settle().await;
     // The second writer's group write waits at the gate, two views queued behind it.
     // Another process writes meanwhile.
@@ -208,7 +142,7 @@ async fn a_group_write_that_loses_to_another_process_replays_every_member() -> T
     write_elsewhere(&setup, Some(101)).await?;
     // The group write fails its compare-and-swap; each of its members reloads and
     // replays its own increment, one write each.
-    setup.store.gate.add_permits(16);
+    setup.store.open_gate(16);
     settle().await;
     assert!(requests.iter().all(|request| request.is_finished()));
     let mut answers = Vec::new();
@@ -243,11 +177,11 @@ async fn a_reader_of_a_queued_view_answers_once_it_is_stored_and_never_if_it_is_
     let second = increment(&setup);
     let reader = read(&setup);
     settle().await;
-    setup.store.gate.add_permits(1);
+    setup.store.open_gate(1);
     settle().await;
     // The second writer's view (2) is queued, not stored: the reader, built on it, waits.
     assert!(!reader.is_finished());
-    setup.store.gate.add_permits(1);
+    setup.store.open_gate(1);
     settle().await;
     assert!(reader.is_finished() && second.is_finished());
     assert_eq!(reader.await??, Some(2));
@@ -260,10 +194,10 @@ async fn a_reader_of_a_queued_view_answers_once_it_is_stored_and_never_if_it_is_
     let fourth = increment(&setup);
     let reader = read(&setup);
     settle().await;
-    setup.store.gate.add_permits(1);
+    setup.store.open_gate(1);
     settle().await;
     write_elsewhere(&setup, None).await?;
-    setup.store.gate.add_permits(16);
+    setup.store.open_gate(16);
     settle().await;
     assert!(reader.is_finished() && fourth.is_finished());
     assert!(matches!(
@@ -284,7 +218,7 @@ async fn a_view_queued_behind_a_slow_write_is_taken_however_old() -> TestResult 
     settle().await;
     let (second, third) = (increment(&setup), increment(&setup));
     settle().await;
-    setup.store.gate.add_permits(1);
+    setup.store.open_gate(1);
     settle().await;
     // The second writer's write is in flight, the third's view queued behind it; the store
     // is slow, and a fourth request arrives later than the hand-off window.
@@ -294,7 +228,7 @@ async fn a_view_queued_behind_a_slow_write_is_taken_however_old() -> TestResult 
     settle().await;
     // It built on the queued view instead of loading what the store still held.
     assert_eq!(setup.store.loads.load(Ordering::SeqCst), loads);
-    setup.store.gate.add_permits(2);
+    setup.store.open_gate(2);
     settle().await;
     assert!(
         fourth.is_finished(),

@@ -417,4 +417,6 @@ fn json_size_limit(limit: usize) -> SizeLimit {
 #[cfg(test)]
 mod group_tests;
 #[cfg(test)]
+mod test_store;
+#[cfg(test)]
 mod tests;

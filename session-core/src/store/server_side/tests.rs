@@ -3,6 +3,7 @@ use std::time::Duration;
 use async_trait::async_trait;
 use serde_json::json;
 
+use super::test_store::Hooked;
 use super::*;
 use crate::adapter::{LazySession, SessionManager};
 use crate::clock::{ManualClock, Timestamp};
@@ -87,81 +88,6 @@ impl Harness {
 }
 
 use crate::clock::Clock as _;
-
-/// A [`MemoryStore`] whose loads call `hook` first (it may count them, or fail them with
-/// the error it returns), and whose next `collide` creates or key changes report a key
-/// collision.
-struct Hooked<F> {
-    inner: MemoryStore,
-    hook: F,
-    collide: std::sync::atomic::AtomicU32,
-}
-
-impl<F> Hooked<F> {
-    fn collides(&self) -> Result<(), StoreError> {
-        let collide = self.collide.load(Ordering::Relaxed);
-        if collide > 0 {
-            self.collide.store(collide - 1, Ordering::Relaxed);
-            return Err(StoreError::KeyCollision);
-        }
-        Ok(())
-    }
-}
-
-#[async_trait]
-impl<F: Fn() -> Option<StoreError> + Send + Sync + 'static> RecordStore for Hooked<F> {
-    async fn load(&self, key: &StorageKey, now: Timestamp) -> Result<Option<Record>, StoreError> {
-        match (self.hook)() {
-            Some(error) => Err(error),
-            None => self.inner.load(key, now).await,
-        }
-    }
-    async fn create(
-        &self,
-        key: &StorageKey,
-        record: &Record,
-        now: Timestamp,
-    ) -> Result<(), StoreError> {
-        self.collides()?;
-        self.inner.create(key, record, now).await
-    }
-    async fn save(
-        &self,
-        key: &StorageKey,
-        record: &Record,
-        expected_version: u64,
-        now: Timestamp,
-    ) -> Result<(), StoreError> {
-        self.inner.save(key, record, expected_version, now).await
-    }
-    async fn change_key(
-        &self,
-        old: &StorageKey,
-        new: &StorageKey,
-        record: &Record,
-        expected_version: u64,
-        now: Timestamp,
-    ) -> Result<(), StoreError> {
-        self.collides()?;
-        self.inner
-            .change_key(old, new, record, expected_version, now)
-            .await
-    }
-    async fn delete(&self, key: &StorageKey) -> Result<(), StoreError> {
-        self.inner.delete(key).await
-    }
-    async fn touch(
-        &self,
-        key: &StorageKey,
-        now: Timestamp,
-        expires_at: Timestamp,
-    ) -> Result<(), StoreError> {
-        self.inner.touch(key, now, expires_at).await
-    }
-    async fn delete_expired(&self, now: Timestamp) -> Result<u64, StoreError> {
-        self.inner.delete_expired(now).await
-    }
-}
 
 #[tokio::test]
 async fn signed_id_cookies_refuse_unsigned_and_foreign_ids() -> TestResult {
@@ -584,18 +510,7 @@ fn queue(
 
 #[tokio::test]
 async fn a_request_queued_on_a_busy_session_starts_from_what_the_one_before_left() -> TestResult {
-    let counter = Arc::new(AtomicU64::new(0));
-    let store = Arc::new(Hooked {
-        inner: MemoryStore::default(),
-        hook: {
-            let counter = Arc::clone(&counter);
-            move || {
-                counter.fetch_add(1, Ordering::Relaxed);
-                None
-            }
-        },
-        collide: 0.into(),
-    });
+    let store = Arc::new(Hooked::on(MemoryStore::default(), || None));
     let clock = ManualClock::starting_now();
     let config = SessionConfig::default();
     let manager = SessionManager::new(ServerSide::from_arc(Arc::clone(&store)), config.clone())?
@@ -609,7 +524,7 @@ async fn a_request_queued_on_a_busy_session_starts_from_what_the_one_before_left
         .await?
         .and_then(|plan| plan.cookie_value().map(str::to_owned))
         .ok_or("stored")?;
-    let loads = || counter.load(Ordering::Relaxed);
+    let loads = || store.loads.load(Ordering::SeqCst);
     let increment = |n: Option<u32>| n.unwrap_or(0) + 1;
 
     // One request holds the session and writes; two more queue behind it.
@@ -727,11 +642,9 @@ async fn remembered_sessions_keep_their_cookie_until_the_absolute_timeout() -> T
 #[tokio::test]
 async fn corrupt_records_are_deleted_when_met_and_counted() -> TestResult {
     let memory = MemoryStore::default();
-    let corrupting = Hooked {
-        inner: memory.clone(),
-        hook: || Some(StoreError::Corrupt("not a record".into())),
-        collide: 0.into(),
-    };
+    let corrupting = Hooked::on(memory.clone(), || {
+        Some(StoreError::Corrupt("not a record".into()))
+    });
     let backend = Arc::new(ServerSide::new(corrupting));
     let boxed = crate::backend::BoxedBackend::from_backend(Arc::clone(&backend));
     let manager = SessionManager::new(boxed, SessionConfig::default())?;
@@ -923,11 +836,7 @@ async fn the_state_debugs_without_the_id() -> TestResult {
 
 #[tokio::test]
 async fn colliding_new_ids_are_drawn_again_twice_then_the_store_error_surfaces() -> TestResult {
-    let store = Arc::new(Hooked {
-        inner: MemoryStore::default(),
-        hook: || None,
-        collide: 2.into(),
-    });
+    let store = Arc::new(Hooked::on(MemoryStore::default(), || None).colliding(2));
     let manager = SessionManager::new(
         ServerSide::from_arc(Arc::clone(&store)),
         SessionConfig::default(),
