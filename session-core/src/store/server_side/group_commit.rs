@@ -68,15 +68,18 @@ pub(crate) enum Turn {
     Replay,
 }
 
-/// What joining the queue gives a writer.
-pub(crate) enum Joined {
-    /// Nothing in flight: write `record` now, holding the lease. With the epoch the view
-    /// belongs to.
-    Lead(Lease, u64),
-    /// Queued behind the write in flight: wait for the turn. With the view's epoch.
-    Wait(oneshot::Receiver<Turn>, u64),
-    /// The view cannot join (an older epoch, or not built on the newest view): save alone.
-    Alone,
+/// A writer's place in the queue, and the epoch its view belongs to (what it hands on).
+pub(crate) struct Joined {
+    pub(crate) epoch: u64,
+    pub(crate) place: Place,
+}
+
+/// Where a queued writer stands.
+pub(crate) enum Place {
+    /// Nothing was in flight: it writes its view now, holding the lease.
+    Lead(Lease),
+    /// Queued behind the write in flight: it waits for its turn.
+    Wait(oneshot::Receiver<Turn>),
 }
 
 impl WriteQueue {
@@ -94,79 +97,83 @@ impl WriteQueue {
 }
 
 /// Queues `record`, a view built on version `record.version - 1`: from a view of epoch
-/// `queued_in`, or from what the store holds (`None`).
-pub(crate) fn join(session: &SessionRef, record: &Record, queued_in: Option<u64>) -> Joined {
+/// `queued_in`, or from what the store holds (`None`). `None` when the view cannot join
+/// (an older epoch, or not built on the newest view): it is saved alone.
+pub(crate) fn join(
+    session: &SessionRef,
+    record: &Record,
+    queued_in: Option<u64>,
+) -> Option<Joined> {
     let mut state = session.writes().lock();
     let base = record.version.saturating_sub(1);
     if queued_in.is_some_and(|epoch| epoch != state.epoch) {
-        return Joined::Alone;
+        return None;
     }
-    if !state.in_flight {
+    let place = if !state.in_flight {
         state.in_flight = true;
-        state.tip = record.version;
-        let lease = Lease {
+        Place::Lead(Lease {
             session: session.clone_ref(),
             done: false,
-        };
-        return Joined::Lead(lease, state.epoch);
-    }
-    if base != state.tip || queued_in.is_none() {
-        return Joined::Alone;
-    }
+        })
+    } else if base == state.tip && queued_in.is_some() {
+        let (sender, receiver) = oneshot::channel();
+        match &mut state.next {
+            Some(batch) => {
+                batch.record = record.clone();
+                batch.members.push(sender);
+            }
+            None => {
+                state.next = Some(Batch {
+                    expected: base,
+                    record: record.clone(),
+                    members: vec![sender],
+                });
+            }
+        }
+        Place::Wait(receiver)
+    } else {
+        return None;
+    };
     state.tip = record.version;
-    let (sender, receiver) = oneshot::channel();
-    match &mut state.next {
-        Some(batch) => {
-            batch.record = record.clone();
-            batch.members.push(sender);
-        }
-        None => {
-            state.next = Some(Batch {
-                expected: base,
-                record: record.clone(),
-                members: vec![sender],
-            });
-        }
-    }
-    Joined::Wait(receiver, state.epoch)
+    Some(Joined {
+        epoch: state.epoch,
+        place,
+    })
 }
 
 /// Waits until the view of `version`, queued in `epoch`, is stored: `true`, or `false`
 /// when it never will be.
 pub(crate) async fn stored(session: &SessionRef, version: u64, epoch: u64) -> bool {
+    watch(session, |state| {
+        if state.epoch != epoch {
+            Some(false)
+        } else if state.stored >= version {
+            Some(true)
+        } else {
+            (!state.in_flight).then_some(false)
+        }
+    })
+    .await
+}
+
+/// Waits until no write of this session is in flight.
+pub(crate) async fn settled(session: &SessionRef) {
+    watch(session, |state| (!state.in_flight).then_some(())).await;
+}
+
+/// Looks at the queue after every write that lands until `decide` answers.
+async fn watch<T>(session: &SessionRef, decide: impl Fn(&QueueState) -> Option<T>) -> T {
     loop {
         let wake = {
             let mut state = session.writes().lock();
-            if state.epoch != epoch {
-                return false;
-            }
-            if state.stored >= version {
-                return true;
-            }
-            if !state.in_flight {
-                return false;
+            if let Some(answer) = decide(&state) {
+                return answer;
             }
             let (sender, receiver) = oneshot::channel();
             state.watchers.push(sender);
             receiver
         };
         // Woken (or the queue dropped the sender): look again.
-        let _ = wake.await;
-    }
-}
-
-/// Waits until no write of this session is in flight.
-pub(crate) async fn settled(session: &SessionRef) {
-    loop {
-        let wake = {
-            let mut state = session.writes().lock();
-            if !state.in_flight {
-                return;
-            }
-            let (sender, receiver) = oneshot::channel();
-            state.watchers.push(sender);
-            receiver
-        };
         let _ = wake.await;
     }
 }
@@ -201,7 +208,7 @@ fn finish(session: &SessionRef, stored_version: Option<u64>) {
     match (stored_version, next) {
         (Some(version), Some(batch)) => {
             state.stored = state.stored.max(version);
-            if hand_lead(session, batch).is_none() {
+            if !hand_lead(session, batch) {
                 // Every member of the batch is gone: its views are never stored.
                 start_epoch(&mut state);
             }
@@ -228,8 +235,8 @@ fn start_epoch(state: &mut QueueState) {
     state.in_flight = false;
 }
 
-/// Gives `batch` to its first member still waiting, with the lease; `None` when none is.
-fn hand_lead(session: &SessionRef, mut batch: Batch) -> Option<()> {
+/// Gives `batch` to its first member still waiting, with the lease; `false` when none is.
+fn hand_lead(session: &SessionRef, mut batch: Batch) -> bool {
     while !batch.members.is_empty() {
         let leader = batch.members.remove(0);
         let lease = Lease {
@@ -237,16 +244,18 @@ fn hand_lead(session: &SessionRef, mut batch: Batch) -> Option<()> {
             done: false,
         };
         match leader.send(Turn::Lead(lease, batch)) {
-            Ok(()) => return Some(()),
-            Err(Turn::Lead(mut lease, returned)) => {
+            Ok(()) => return true,
+            Err(refused) => {
+                let Turn::Lead(mut lease, returned) = refused else {
+                    unreachable!("the turn sent was a lead");
+                };
                 // Never used: dropping it must not report a failure (the queue is locked).
                 lease.done = true;
                 batch = returned;
             }
-            Err(_) => return None,
         }
     }
-    None
+    false
 }
 
 impl Batch {

@@ -3,7 +3,7 @@
 
 use tracing::{debug, warn};
 
-use super::group_commit::{self, Joined, Turn};
+use super::group_commit::{self, Joined, Place, Turn};
 use super::locks::{SessionLockGuard, Snapshot};
 use super::{backoff, hand_on_stored, KeyScheme, ServerSide, Stored, ID_ATTEMPTS};
 use crate::backend::{ChangeSet, CookieUpdate, Lifecycle, Outcome, Saved};
@@ -208,10 +208,9 @@ impl<S: RecordStore> ServerSide<S> {
         queued_in: Option<u64>,
         now: Timestamp,
     ) -> Grouped {
-        let (joined, epoch) = match group_commit::join(lock.session(), record, queued_in) {
-            Joined::Alone => return Grouped::Alone(lock),
-            Joined::Lead(lease, epoch) => (Ok(lease), epoch),
-            Joined::Wait(turn, epoch) => (Err(turn), epoch),
+        let Some(Joined { epoch, place }) = group_commit::join(lock.session(), record, queued_in)
+        else {
+            return Grouped::Alone(lock);
         };
         lock.hand_on(Snapshot {
             record: record.clone(),
@@ -220,9 +219,9 @@ impl<S: RecordStore> ServerSide<S> {
         });
         // Kept until the turn comes, so the session's queue outlives the lock.
         let _session = lock.unlock();
-        let (lease, batch) = match joined {
-            Ok(lease) => (lease, None),
-            Err(turn) => match turn.await {
+        let (lease, batch) = match place {
+            Place::Lead(lease) => (lease, None),
+            Place::Wait(turn) => match turn.await {
                 Ok(Turn::Stored) => return Grouped::Stored,
                 Ok(Turn::Lead(lease, batch)) => (lease, Some(batch)),
                 // Told to, or the queue was dropped with a cancelled leader.
