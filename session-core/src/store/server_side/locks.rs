@@ -4,9 +4,10 @@
 //! The lock also keeps the session as its holder left it, for the next holder: a request
 //! that queued behind another one on a busy session starts from that record when it is
 //! younger than [`HANDOFF_WINDOW`], instead of reading the store again. Within this process
-//! that record is exactly what the store holds (every write here goes through the lock);
-//! another process's write in the window is seen by the next load, and a save against it
-//! fails its compare-and-swap and replays, as a save racing another process always does.
+//! that record is what the store holds (every write here goes through the lock), or a view
+//! queued for a group write the store will hold next (`group_commit`); another process's
+//! write in the window is seen by the next load, and a save against it fails its
+//! compare-and-swap and replays, as a save racing another process always does.
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -217,6 +218,18 @@ impl SessionLockGuard {
     /// Leaves `snapshot` for the next holder.
     pub(crate) fn hand_on(&mut self, snapshot: Snapshot) {
         *self.latest() = Some(snapshot);
+    }
+
+    /// Leaves `record`, as the store holds it since `read_at`, to a request of this process
+    /// waiting for the session, if there is one.
+    pub(crate) fn hand_on_stored(&mut self, record: Record, read_at: Timestamp) {
+        if self.contended() {
+            self.hand_on(Snapshot {
+                record,
+                read_at,
+                queued_in: None,
+            });
+        }
     }
 
     /// The session this guard locks.

@@ -15,7 +15,7 @@ use std::sync::Arc;
 
 use tracing::{debug, warn};
 
-use self::locks::{SessionLockGuard, SessionLocks, Snapshot};
+use self::locks::{SessionLockGuard, SessionLocks};
 use self::save::is_tombstone;
 use super::{Record, RecordStore, SessionId, StorageKey, StoreError};
 use crate::backend::{
@@ -140,18 +140,6 @@ struct Stored {
     /// for a group write ([`group_commit`]), not stored yet.
     queued_in: Option<u64>,
     lock: SessionLockGuard,
-}
-
-/// Leaves `record`, as the store holds it since `read_at`, to a request of this process
-/// waiting for the session, if there is one.
-fn hand_on_stored(lock: &mut SessionLockGuard, record: Record, read_at: Timestamp) {
-    if lock.contended() {
-        lock.hand_on(Snapshot {
-            record,
-            read_at,
-            queued_in: None,
-        });
-    }
 }
 
 impl fmt::Debug for ServerSideState {

@@ -5,7 +5,7 @@ use tracing::{debug, warn};
 
 use super::group_commit::{self, Joined, Place, Turn};
 use super::locks::{SessionLockGuard, Snapshot};
-use super::{backoff, hand_on_stored, KeyScheme, ServerSide, Stored, ID_ATTEMPTS};
+use super::{backoff, KeyScheme, ServerSide, Stored, ID_ATTEMPTS};
 use crate::backend::{ChangeSet, CookieUpdate, Lifecycle, Outcome, Saved};
 use crate::clock::Timestamp;
 use crate::store::{Record, RecordStore, SessionId, StorageKey, StoreError};
@@ -164,7 +164,7 @@ impl<S: RecordStore> ServerSide<S> {
                     return Ok(Saved::new(CookieUpdate::Remove).with_record(record));
                 }
                 Ok(None) => {
-                    hand_on_stored(&mut lock, record.clone(), now);
+                    lock.hand_on_stored(record.clone(), now);
                     return Ok(Self::saved_in_place(&id, record, config));
                 }
                 Err(StoreError::KeyCollision) if rename => {
@@ -294,7 +294,7 @@ impl<S: RecordStore> ServerSide<S> {
         if !config.refresh_due(&record, record.last_active, now) {
             // What this request read is still what the store holds.
             let read_at = stored.read_at;
-            hand_on_stored(&mut stored.lock, record, read_at);
+            stored.lock.hand_on_stored(record, read_at);
             return Ok(CookieUpdate::Unchanged);
         }
         let expires_at = config.deadline(&record, now);
