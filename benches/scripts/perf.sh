@@ -13,23 +13,10 @@ set -euo pipefail
 variant=${1:?variant}
 route=${2:?route (show|counter)}
 requests=${3:-300000}
-root=$(cd "$(dirname "$0")/../.." && pwd)
-target=${CARGO_TARGET_DIR:-$root/target}
-bin=$target/release/session-bench
-[ -x "$bin" ] || cargo build --release -p session-bench --manifest-path "$root/Cargo.toml"
+source "$(dirname "$0")/serve.sh"
 mkdir -p "$target/perf"
 out=$target/perf/perf.$variant.$route.data
-dir=$(mktemp -d)
-trap 'rm -rf "$dir"' EXIT
-mkfifo "$dir/stdin"
-taskset -c 0 "$bin" serve --variant "$variant" --data-dir "$dir" <"$dir/stdin" >"$dir/stdout" 2>"$dir/stderr" &
-server=$!
-exec 3>"$dir/stdin" # held open: the server stops when it closes
-for _ in $(seq 100); do grep -q listening "$dir/stdout" 2>/dev/null && break; sleep 0.1; done
-addr=$(awk '/listening/ {print $2}' "$dir/stdout")
-[ -n "$addr" ] || { cat "$dir/stderr"; exit 1; }
-no_cookie=()
-[ "$variant" = none ] && no_cookie=(--no-cookie)
+start_server "$variant" taskset -c 0
 # Warm up (logins, caches) before sampling.
 taskset -c 1 "$bin" drive --addr "$addr" --route "$route" --requests 20000 \
     --connections 32 "${no_cookie[@]}" >/dev/null
@@ -40,7 +27,6 @@ taskset -c 1 "$bin" drive --addr "$addr" --route "$route" --requests "$requests"
     --connections 32 "${no_cookie[@]}"
 kill -INT "$perf"
 wait "$perf" || true
-exec 3>&-
-wait "$server" || true
+stop_server
 perf report -i "$out" --no-children --sort comm,dso --stdio 2>/dev/null | grep -E '^ +[0-9]' | head -8
 perf report -i "$out" --no-children --sort symbol --stdio 2>/dev/null | grep -E '^ +[0-9]' | head -30
