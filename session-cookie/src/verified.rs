@@ -10,7 +10,8 @@
 //!
 //! Hand-written rather than an LRU crate: what is needed is a fixed, small memory bound,
 //! a constant-time comparison of the value (it is a credential, compared with
-//! `constant_time_eq`), and no allocation on a hit; a 2-way set-associative table of `SETS` sets does all three in a few lines.
+//! `constant_time_eq`), and no allocation on a hit; a 2-way set-associative table of
+//! `SETS` sets does all three in a few lines.
 
 use std::hash::{BuildHasher, RandomState};
 use std::sync::{Arc, Mutex, PoisonError};

@@ -245,9 +245,9 @@ impl FlaskCookieBackend {
 /// The `name=value` length of `session`'s cookie issued at `now`, without compression.
 ///
 /// Flask compresses a payload when that makes it shorter, and so does this backend (from
-/// 256 bytes on), so the real cookie is never longer. Judging the limit before compression keeps it
-/// predictable (whether a value fits does not depend on how well it compresses) and
-/// cheap (no deflate on every write).
+/// 256 bytes on), so the real cookie is never longer. Judging the limit before compression
+/// keeps it predictable (whether a value fits does not depend on how well it compresses)
+/// and cheap (no deflate on every write).
 fn uncompressed_len(session: &FlaskSession, name: &str, now: Timestamp) -> usize {
     let json_len = session.to_tagged_json().len();
     let ts_len = encode_timestamp(unix_secs(now)).len();
